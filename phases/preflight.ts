@@ -1,0 +1,192 @@
+/**
+ * preflight: kubeadm's init checks, each named so that it can be ignored by name
+ * (--ignore-preflight-errors=Name,… or all). All failures are reported together. Under --dry-run they are
+ * shown as warnings and the run goes on. Under --root, checks about the real host's kernel, users and
+ * binaries are skipped (the tree under --root is not that host); ports and files are still checked.
+ */
+import type { InitContext } from '../src/context.js';
+import { PreflightError } from '../src/errors.js';
+import type { Phase } from '../src/workflow/phase.js';
+
+export interface CheckResult {
+  readonly warnings: string[];
+  readonly errors: string[];
+}
+
+export interface Check {
+  readonly name: string;
+  /** runs only against the real host (skipped under --root) */
+  readonly hostOnly?: boolean;
+  run(ctx: InitContext): Promise<CheckResult>;
+}
+
+const ok = (): CheckResult => ({ warnings: [], errors: [] });
+const err = (msg: string): CheckResult => ({ warnings: [], errors: [msg] });
+const warn = (msg: string): CheckResult => ({ warnings: [msg], errors: [] });
+
+function pathLabel(prefix: string, path: string): string {
+  return `${prefix}-${path.replace(/\//g, '-')}`;
+}
+
+function argValue(args: readonly { name: string; value: string }[], name: string): string | undefined {
+  const hits = args.filter((a) => a.name === name);
+  return hits.length > 0 ? hits[hits.length - 1]?.value : undefined;
+}
+
+function portCheck(port: number): Check {
+  return {
+    name: `Port-${port}`,
+    run: async (ctx) => ((await ctx.fx.portFree(port)) ? ok() : err(`Port ${port} is in use`)),
+  };
+}
+
+export const MANIFEST_NAMES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'] as const;
+
+/** The ordered check list for `init` (reference §10, with the 1.33+ binary list). */
+export function initChecks(ctx: InitContext): Check[] {
+  const s = ctx.spec;
+  const checks: Check[] = [
+    {
+      name: 'NumCPU',
+      hostOnly: true,
+      run: async (c) => (c.host.cpus < 2 ? err(`the number of available CPUs ${c.host.cpus} is less than the required 2`) : ok()),
+    },
+    {
+      name: 'Mem',
+      hostOnly: true,
+      run: async (c) =>
+        c.host.memoryMB < 1700 ? err(`the system RAM (${c.host.memoryMB} MB) is less than the minimum 1700 MB`) : ok(),
+    },
+    portCheck(s.bindPort),
+    portCheck(Number(argValue(s.scheduler.extraArgs, 'secure-port') ?? 10259)),
+    portCheck(Number(argValue(s.controllerManager.extraArgs, 'secure-port') ?? 10257)),
+    ...MANIFEST_NAMES.map((m): Check => {
+      const path = `${s.paths.manifestsDir}/${m}.yaml`;
+      return {
+        name: pathLabel('FileAvailable', path),
+        run: async (c) => ((await c.fx.stat(path)) ? err(`${path} already exists`) : ok()),
+      };
+    }),
+    {
+      name: 'Swap',
+      hostOnly: true,
+      run: async (c) =>
+        c.host.swapOn
+          ? warn(
+              'swap is supported for cgroup v2 only. The kubelet must be properly configured to use swap. Please refer to https://kubernetes.io/docs/concepts/architecture/nodes/#swap-memory, or disable swap on the node',
+            )
+          : ok(),
+    },
+    ...s.version.requiredBinaries.map((b): Check => ({
+      name: `FileExisting-${b}`,
+      hostOnly: true,
+      run: async (c) => ((await c.fx.which(b)) ? ok() : err(`${b} not found in system path`)),
+    })),
+    ...s.version.optionalBinaries.map((b): Check => ({
+      name: `FileExisting-${b}`,
+      hostOnly: true,
+      run: async (c) => ((await c.fx.which(b)) ? ok() : warn(`${b} not found in system path`)),
+    })),
+    portCheck(10250),
+  ];
+  const families = new Set<number>();
+  for (const cidr of [...s.networking.serviceSubnet.split(','), ...s.networking.podSubnet.split(',')]) {
+    if (cidr.includes(':')) families.add(6);
+    else if (cidr.includes('.')) families.add(4);
+  }
+  families.add(s.advertiseAddress.includes(':') ? 6 : 4);
+  if (families.has(4)) {
+    checks.push({
+      name: pathLabel('FileContent', '/proc/sys/net/ipv4/ip_forward'),
+      hostOnly: true,
+      run: async (c) => (c.host.ipv4Forward === '1' ? ok() : err('/proc/sys/net/ipv4/ip_forward contents are not set to 1')),
+    });
+  }
+  if (families.has(6)) {
+    checks.push({
+      name: pathLabel('FileContent', '/proc/sys/net/ipv6/conf/default/forwarding'),
+      hostOnly: true,
+      run: async (c) =>
+        c.host.ipv6Forward === '1' ? ok() : err('/proc/sys/net/ipv6/conf/default/forwarding contents are not set to 1'),
+    });
+  }
+  const local = s.etcd.local;
+  if (local) {
+    checks.push(portCheck(2379), portCheck(2380), {
+      name: pathLabel('DirAvailable', local.dataDir),
+      run: async (c) => {
+        const names = await c.fx.listDir(local.dataDir);
+        return names && names.length > 0 ? err(`${local.dataDir} is not empty`) : ok();
+      },
+    });
+  }
+  const ext = s.etcd.external;
+  if (ext) {
+    for (const f of [ext.caFile, ext.certFile, ext.keyFile].filter((x) => x !== '')) {
+      checks.push({
+        name: 'ExternalEtcdClientCertificates',
+        run: async (c) => ((await c.fx.stat(f)) ? ok() : err(`${f} doesn't exist`)),
+      });
+    }
+  }
+  return checks;
+}
+
+export interface PreflightOutcome {
+  readonly warnings: string[];
+  readonly errors: string[];
+}
+
+export async function runChecks(ctx: InitContext, checks: readonly Check[]): Promise<PreflightOutcome> {
+  const ignore = ctx.options.ignorePreflightErrors;
+  const underRoot = ctx.options.root !== '';
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  const results = await Promise.all(
+    checks.map(async (c) => (underRoot && c.hostOnly ? undefined : { c, r: await c.run(ctx) })),
+  );
+  for (const item of results) {
+    if (!item) continue;
+    const { c, r } = item;
+    const ignored = ignore.has('all') || ignore.has(c.name.toLowerCase());
+    for (const w of [...r.warnings, ...(ignored ? r.errors : [])]) warnings.push(`[WARNING ${c.name}]: ${w}`);
+    if (!ignored) for (const e of r.errors) errors.push(`[ERROR ${c.name}]: ${e}`);
+  }
+  return { warnings, errors };
+}
+
+export const preflight: Phase<InitContext> = {
+  name: 'preflight',
+  short: 'Run pre-flight checks',
+  long: 'Run pre-flight checks for kubeboot init: ports, existing manifests, the etcd data directory, swap, required binaries and privileges. Each check can be ignored by name with --ignore-preflight-errors.',
+  flags: ['config', 'ignore-preflight-errors', 'dry-run'],
+  async run(ctx) {
+    ctx.out.log('preflight', 'Running pre-flight checks');
+    const privileged: Check[] = [
+      {
+        name: 'IsPrivilegedUser',
+        run: async (c) => (c.host.uid === 0 ? ok() : err('user is not running as root')),
+      },
+    ];
+    // kubeadm runs the root check alone and first; it is moot when nothing is written to the host.
+    const needsRoot = ctx.options.root === '' && !ctx.options.dryRun;
+    const first = needsRoot ? await runChecks(ctx, privileged) : { warnings: [], errors: [] };
+    const rest = first.errors.length > 0 ? { warnings: [], errors: [] } : await runChecks(ctx, initChecks(ctx));
+    const warnings = [...first.warnings, ...rest.warnings];
+    const errors = [...first.errors, ...rest.errors];
+    for (const w of warnings) ctx.out.warn(w);
+    if (errors.length > 0) {
+      if (ctx.options.dryRun) {
+        for (const e of errors) ctx.out.warn(`${e} (dry-run: not fatal)`);
+      } else {
+        throw new PreflightError('[preflight] Some fatal errors occurred', errors, {
+          hint: "If you know what you are doing, you can make a check non-fatal with '--ignore-preflight-errors=...'",
+        });
+      }
+    }
+    ctx.out.log(
+      'preflight',
+      'Skipping image pull: kubeboot does not pull images; the kubelet pulls them when it starts the static pods',
+    );
+  },
+};

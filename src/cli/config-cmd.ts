@@ -1,0 +1,104 @@
+/** `kubeboot config print init-defaults | validate | migrate` and `kubeboot version`. */
+import type { Command } from 'commander';
+import { buildSpec, parseConfigText } from '../config/load.js';
+import { API_V1BETA4 } from '../config/schema.js';
+import { RealEffects } from '../effects/real.js';
+import { gatherHostFacts, type HostFacts } from '../effects/host.js';
+import { ConfigError } from '../errors.js';
+import { toYaml, toYamlDocuments } from '../render/yaml.js';
+import { DEFAULT_MINOR, VERSION_TABLE } from '../versions.js';
+import { readConfigFile } from './init.js';
+import { stdout } from './io.js';
+import { globalOptions } from './options.js';
+import { KUBEBOOT_VERSION } from './program.js';
+
+/** kubeadm prints placeholders, not this machine's facts, in init-defaults. */
+const PLACEHOLDER_HOST: HostFacts = {
+  hostname: 'node',
+  defaultAddress: '1.2.3.4',
+  criSockets: ['unix:///var/run/containerd/containerd.sock'],
+  existingCaDirs: [],
+  proxyEnv: [],
+  uid: 0,
+  swapOn: false,
+  cpus: 2,
+  memoryMB: 4096,
+  ipv4Forward: '1',
+  ipv6Forward: '1',
+};
+
+function emit(g: ReturnType<typeof globalOptions>, text: string, data: Record<string, unknown>, command: string): void {
+  if (g.output === 'json') stdout.write(`${JSON.stringify({ type: 'result', command, data })}\n`);
+  else stdout.write(text);
+}
+
+export async function printInitDefaults(cmd: Command): Promise<void> {
+  const g = globalOptions(cmd);
+  const o = cmd.opts() as { kubernetesVersion?: string };
+  const { spec } = buildSpec(undefined, o.kubernetesVersion ? { kubernetesVersion: o.kubernetesVersion } : {}, PLACEHOLDER_HOST, 'flags');
+  const init = structuredClone(spec.documents.init);
+  init.bootstrapTokens = (init.bootstrapTokens ?? []).map((t) => ({ ...t, token: t.token || 'abcdef.0123456789abcdef' }));
+  const text = toYamlDocuments([init, spec.documents.cluster]);
+  emit(g, text, { documents: [init, spec.documents.cluster] }, 'config print init-defaults');
+}
+
+export async function validateConfig(cmd: Command): Promise<void> {
+  const g = globalOptions(cmd);
+  const o = cmd.opts() as { config: string };
+  const file = await readConfigFile(o.config);
+  const parsed = await parseConfigText(file.text, file.path);
+  const host = await gatherHostFacts(new RealEffects(g.root));
+  const { spec, warnings } = buildSpec(parsed, {}, host, file.path);
+  for (const w of [...parsed.warnings, ...warnings]) process.stderr.write(`[WARNING] ${w}\n`);
+  emit(
+    g,
+    `ok: ${file.path} is a valid configuration (Kubernetes ${spec.kubernetesVersion})\n`,
+    { file: file.path, valid: true, kubernetesVersion: spec.kubernetesVersion, warnings: [...parsed.warnings, ...warnings] },
+    'config validate',
+  );
+}
+
+export async function migrateConfig(cmd: Command): Promise<void> {
+  const g = globalOptions(cmd);
+  const o = cmd.opts() as { oldConfig: string; newConfig?: string };
+  const file = await readConfigFile(o.oldConfig);
+  const parsed = await parseConfigText(file.text, file.path);
+  // Validate the result the same way init would, so that a migrated file is known to be usable.
+  buildSpec(parsed, {}, PLACEHOLDER_HOST, file.path);
+  const docs: unknown[] = [parsed.init, parsed.cluster];
+  if (parsed.kubelet) docs.push(parsed.kubelet);
+  if (parsed.kubeProxy) docs.push(parsed.kubeProxy);
+  const text = toYamlDocuments(docs);
+  if (o.newConfig) {
+    const fx = new RealEffects('');
+    if (await fx.stat(o.newConfig.startsWith('/') ? o.newConfig : `${process.cwd()}/${o.newConfig}`)) {
+      throw new ConfigError(`--new-config: "${o.newConfig}" exists already; kubeboot never overwrites a file`, [], {
+        hint: 'choose another path or remove the file first',
+      });
+    }
+    const abs = o.newConfig.startsWith('/') ? o.newConfig : `${process.cwd()}/${o.newConfig}`;
+    await fx.writeFileAtomic(abs, text, 0o600);
+    emit(g, `wrote the ${API_V1BETA4} form of ${file.path} to ${o.newConfig}\n`, { file: abs, apiVersion: API_V1BETA4 }, 'config migrate');
+    return;
+  }
+  emit(g, text, { apiVersion: API_V1BETA4, documents: docs }, 'config migrate');
+}
+
+export async function printVersion(cmd: Command): Promise<void> {
+  const g = globalOptions(cmd);
+  const def = VERSION_TABLE.find((r) => r.minor === DEFAULT_MINOR);
+  const data = {
+    kubeboot: KUBEBOOT_VERSION,
+    defaultKubernetesVersion: def?.latestPatch,
+    supportedMinors: VERSION_TABLE.map((r) => r.minor),
+    versions: VERSION_TABLE.map((r) => ({ minor: r.minor, latestPatch: r.latestPatch, etcd: r.etcdTag })),
+  };
+  emit(
+    g,
+    `kubeboot version: v${KUBEBOOT_VERSION}\ndefault Kubernetes version: ${def?.latestPatch}\nsupported Kubernetes minors: ${data.supportedMinors.join(', ')}\n`,
+    data,
+    'version',
+  );
+}
+
+export { toYaml };

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/** The only process.exit: run the CLI, turn any error into a message and an exit code. */
+import { ExitCode, KubebootError } from '../errors.js';
+import { requestStop } from './signals.js';
+
+const argv = process.argv.slice(2);
+const verbose = argv.includes('-v') || argv.includes('--verbose');
+const json = argv.some((a, i) => a === '--output=json' || (a === '--output' && argv[i + 1] === 'json'));
+
+function onSignal(sig: NodeJS.Signals): void {
+  if (!requestStop(sig)) {
+    process.stderr.write(`\n${sig} again: stopping now\n`);
+    process.exit(ExitCode.interrupt);
+  }
+  process.stderr.write(`\n${sig}: stopping after the current step (press Ctrl-C again to stop at once)\n`);
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+function report(err: unknown): number {
+  const code = err instanceof KubebootError ? err.exitCode : ExitCode.internal;
+  const e = err as Error;
+  const issues = (err as { issues?: readonly string[] }).issues ?? [];
+  const failures = (err as { failures?: readonly string[] }).failures ?? [];
+  const hint = err instanceof KubebootError ? err.hint : undefined;
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ type: 'error', message: e?.message ?? String(err), exitCode: code, ...(hint ? { hint } : {}), ...(issues.length ? { issues } : {}), ...(failures.length ? { failures } : {}), time: new Date().toISOString() })}\n`,
+    );
+  }
+  let text = `error: ${e?.message ?? String(err)}\n`;
+  for (const line of [...failures, ...issues]) text += `\t${line}\n`;
+  if (hint) text += `hint: ${hint}\n`;
+  if (code === ExitCode.internal) text += 'this is a bug in kubeboot; please report it with the output of the same command run with -v\n';
+  if ((verbose || code === ExitCode.internal) && e?.stack) {
+    text += `${e.stack}\n`;
+    let cause = (e as { cause?: unknown }).cause;
+    while (cause instanceof Error) {
+      text += `caused by: ${cause.stack ?? cause.message}\n`;
+      cause = (cause as { cause?: unknown }).cause;
+    }
+  }
+  process.stderr.write(text);
+  return code;
+}
+
+async function main(): Promise<number> {
+  const { buildProgram } = await import('./program.js');
+  const { CommanderError } = await import('commander');
+  const program = await buildProgram();
+  program.exitOverride();
+  const walk = (c: typeof program) => {
+    c.exitOverride();
+    c.commands.forEach((x) => walk(x as typeof program));
+  };
+  walk(program);
+  try {
+    await program.parseAsync(process.argv);
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      // commander has printed its message already
+      return ExitCode.config;
+    }
+    return report(err);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => process.exit(report(err)),
+);

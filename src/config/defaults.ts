@@ -1,0 +1,103 @@
+/** kubeadm's defaults (reference §9.1/§9.2), applied to v1beta4 documents. Host facts fill the runtime ones. */
+import type { HostFacts } from '../effects/host.js';
+import { KNOWN_CRI_SOCKETS } from '../effects/host.js';
+import type { ClusterV1beta4, InitV1beta4 } from './schema.js';
+
+export const DEFAULTS = {
+  bindPort: 6443,
+  serviceSubnet: '10.96.0.0/12',
+  dnsDomain: 'cluster.local',
+  certificatesDir: '/etc/kubernetes/pki',
+  imageRepository: 'registry.k8s.io',
+  clusterName: 'kubernetes',
+  encryptionAlgorithm: 'RSA-2048',
+  certificateValidityPeriod: '8760h0m0s',
+  caCertificateValidityPeriod: '87600h0m0s',
+  etcdDataDir: '/var/lib/etcd',
+  imagePullPolicy: 'IfNotPresent',
+  timeouts: {
+    controlPlaneComponentHealthCheck: '4m0s',
+    kubeletHealthCheck: '4m0s',
+    kubernetesAPICall: '1m0s',
+    etcdAPICall: '2m0s',
+    tlsBootstrap: '5m0s',
+    discovery: '5m0s',
+    upgradeManifests: '5m0s',
+  },
+  bootstrapToken: {
+    ttl: '24h0m0s',
+    usages: ['signing', 'authentication'],
+    groups: ['system:bootstrappers:kubeadm:default-node-token'],
+  },
+} as const;
+
+export interface DefaultingResult {
+  init: InitV1beta4;
+  cluster: ClusterV1beta4;
+  warnings: string[];
+}
+
+/** Returns new, fully defaulted documents; the inputs are not changed. */
+export function applyDefaults(
+  initIn: InitV1beta4,
+  clusterIn: ClusterV1beta4,
+  host: HostFacts,
+  defaultKubernetesVersion: string,
+): DefaultingResult {
+  const warnings: string[] = [];
+  const init: InitV1beta4 = structuredClone(initIn);
+  const cluster: ClusterV1beta4 = structuredClone(clusterIn);
+
+  const nr = (init.nodeRegistration ??= {});
+  if (nr.name === undefined || nr.name === '') nr.name = host.hostname;
+  if (nr.criSocket === undefined || nr.criSocket === '') {
+    if (host.criSockets.length === 1) nr.criSocket = host.criSockets[0];
+    else {
+      nr.criSocket = KNOWN_CRI_SOCKETS[0];
+      warnings.push(
+        host.criSockets.length === 0
+          ? `no CRI socket found at ${KNOWN_CRI_SOCKETS.map((s) => s.slice('unix://'.length)).join(', ')}; using ${nr.criSocket} (set nodeRegistration.criSocket or --cri-socket to choose)`
+          : `found multiple CRI endpoints (${host.criSockets.join(', ')}); using ${nr.criSocket} (set nodeRegistration.criSocket or --cri-socket to choose)`,
+      );
+    }
+  }
+  nr.imagePullPolicy ??= DEFAULTS.imagePullPolicy;
+  nr.imagePullSerial ??= true;
+
+  const ep = (init.localAPIEndpoint ??= {});
+  if (ep.advertiseAddress === undefined || ep.advertiseAddress === '') {
+    if (host.defaultAddress) ep.advertiseAddress = host.defaultAddress;
+  }
+  if (ep.bindPort === undefined || ep.bindPort === 0) ep.bindPort = DEFAULTS.bindPort;
+
+  init.bootstrapTokens ??= [{ token: '' }];
+  init.bootstrapTokens = init.bootstrapTokens.map((t) => ({
+    ...t,
+    ...(t.ttl === undefined && t.expires === undefined ? { ttl: DEFAULTS.bootstrapToken.ttl } : {}),
+    usages: t.usages ?? [...DEFAULTS.bootstrapToken.usages],
+    groups: t.groups ?? [...DEFAULTS.bootstrapToken.groups],
+  }));
+  init.timeouts = { ...DEFAULTS.timeouts, ...init.timeouts };
+
+  const netw = (cluster.networking ??= {});
+  if (!netw.serviceSubnet) netw.serviceSubnet = DEFAULTS.serviceSubnet;
+  if (!netw.dnsDomain) netw.dnsDomain = DEFAULTS.dnsDomain;
+  netw.podSubnet ??= '';
+  if (!cluster.kubernetesVersion) cluster.kubernetesVersion = defaultKubernetesVersion;
+  cluster.controlPlaneEndpoint ??= '';
+  if (!cluster.certificatesDir) cluster.certificatesDir = DEFAULTS.certificatesDir;
+  if (!cluster.imageRepository) cluster.imageRepository = DEFAULTS.imageRepository;
+  if (!cluster.clusterName) cluster.clusterName = DEFAULTS.clusterName;
+  if (!cluster.encryptionAlgorithm) cluster.encryptionAlgorithm = DEFAULTS.encryptionAlgorithm;
+  if (!cluster.certificateValidityPeriod) cluster.certificateValidityPeriod = DEFAULTS.certificateValidityPeriod;
+  if (!cluster.caCertificateValidityPeriod) cluster.caCertificateValidityPeriod = DEFAULTS.caCertificateValidityPeriod;
+  const etcd = (cluster.etcd ??= {});
+  if (!etcd.local && !etcd.external) etcd.local = {};
+  if (etcd.local && !etcd.local.dataDir) etcd.local.dataDir = DEFAULTS.etcdDataDir;
+  cluster.apiServer ??= {};
+  cluster.controllerManager ??= {};
+  cluster.scheduler ??= {};
+  cluster.dns ??= {};
+  cluster.proxy ??= {};
+  return { init, cluster, warnings };
+}

@@ -1,0 +1,466 @@
+/**
+ * file text + flags + host facts → one readonly ClusterSpec, or a ConfigError listing every problem
+ * (`path.to.field: message`, sorted). Nothing here touches the disk: the caller reads the file.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import type { HostFacts } from '../effects/host.js';
+import { parseDuration } from '../util/duration.js';
+import { resolveVersion, defaultVersionRow, type VersionRow } from '../versions.js';
+import { convertClusterV1beta3, convertInitV1beta3 } from './convert.js';
+import { applyDefaults } from './defaults.js';
+import {
+  API_V1BETA3,
+  API_V1BETA4,
+  KNOWN_KINDS,
+  KUBELET_API,
+  KUBEPROXY_API,
+  clusterV1beta3,
+  clusterV1beta4,
+  initV1beta3,
+  initV1beta4,
+  type Arg,
+  type ClusterV1beta4,
+  type InitV1beta4,
+} from './schema.js';
+import { defaultPaths, type ClusterSpec, type EncryptionAlgorithm } from './spec.js';
+import { validateDocuments, type Issue } from './validate.js';
+
+/** Values that came from command-line flags (only the ones the user gave). */
+export interface ConfigFlags {
+  advertiseAddress?: string;
+  bindPort?: number;
+  nodeName?: string;
+  criSocket?: string;
+  certDir?: string;
+  certSANs?: string[];
+  controlPlaneEndpoint?: string;
+  kubernetesVersion?: string;
+  podSubnet?: string;
+  serviceSubnet?: string;
+  dnsDomain?: string;
+  imageRepository?: string;
+  featureGates?: Record<string, boolean>;
+  patches?: string;
+  skipPhases?: string[];
+  ignorePreflightErrors?: string[];
+  apiserverExtraArgs?: Arg[];
+  controllerManagerExtraArgs?: Arg[];
+  schedulerExtraArgs?: Arg[];
+  etcdExtraArgs?: Arg[];
+}
+
+/** Which config field each flag fills, so that an issue is reported under the flag the user typed. */
+export const FLAG_FOR_PATH: Readonly<Record<string, string>> = {
+  'InitConfiguration.localAPIEndpoint.advertiseAddress': '--apiserver-advertise-address',
+  'InitConfiguration.localAPIEndpoint.bindPort': '--apiserver-bind-port',
+  'InitConfiguration.nodeRegistration.name': '--node-name',
+  'InitConfiguration.nodeRegistration.criSocket': '--cri-socket',
+  'ClusterConfiguration.certificatesDir': '--cert-dir',
+  'ClusterConfiguration.apiServer.certSANs': '--apiserver-cert-extra-sans',
+  'ClusterConfiguration.controlPlaneEndpoint': '--control-plane-endpoint',
+  'ClusterConfiguration.kubernetesVersion': '--kubernetes-version',
+  'ClusterConfiguration.networking.podSubnet': '--pod-network-cidr',
+  'ClusterConfiguration.networking.serviceSubnet': '--service-cidr',
+  'ClusterConfiguration.networking.dnsDomain': '--service-dns-domain',
+  'ClusterConfiguration.imageRepository': '--image-repository',
+  'ClusterConfiguration.featureGates': '--feature-gates',
+  'InitConfiguration.nodeRegistration.ignorePreflightErrors': '--ignore-preflight-errors',
+  'ClusterConfiguration.apiServer.extraArgs': '--apiserver-extra-args',
+  'ClusterConfiguration.controllerManager.extraArgs': '--controller-manager-extra-args',
+  'ClusterConfiguration.scheduler.extraArgs': '--scheduler-extra-args',
+  'ClusterConfiguration.etcd.local.extraArgs': '--etcd-extra-args',
+};
+
+export interface LoadedConfig {
+  readonly spec: ClusterSpec;
+  readonly warnings: readonly string[];
+  /** the apiVersion the file used (undefined without --config) */
+  readonly fileApiVersion: string | undefined;
+}
+
+export interface ParsedDocuments {
+  init: InitV1beta4;
+  cluster: ClusterV1beta4;
+  kubelet: Record<string, unknown> | undefined;
+  kubeProxy: Record<string, unknown> | undefined;
+  apiVersion: string | undefined;
+  warnings: string[];
+  /** v1beta3 apiServer.timeoutForControlPlane (moved to timeouts on conversion) */
+}
+
+// ---- unknown-field suggestions: every field name the schemas know ----
+let knownFields: Map<string, string> | undefined;
+function collectFields(schema: unknown, into: Map<string, string>, depth = 0): void {
+  if (depth > 12 || schema === null || typeof schema !== 'object') return;
+  const s = schema as { shape?: Record<string, unknown>; unwrap?: () => unknown; element?: unknown; def?: { innerType?: unknown; valueType?: unknown } };
+  if (s.shape) {
+    for (const [k, v] of Object.entries(s.shape)) {
+      into.set(k.toLowerCase(), k);
+      collectFields(v, into, depth + 1);
+    }
+  }
+  if (s.def?.innerType) collectFields(s.def.innerType, into, depth + 1);
+  if (s.element) collectFields(s.element, into, depth + 1);
+  if (s.def?.valueType) collectFields(s.def.valueType, into, depth + 1);
+}
+function suggestField(key: string): string | undefined {
+  if (!knownFields) {
+    knownFields = new Map();
+    for (const sch of [initV1beta4, clusterV1beta4, initV1beta3, clusterV1beta3]) collectFields(sch, knownFields);
+  }
+  const hit = knownFields.get(key.toLowerCase());
+  return hit !== undefined && hit !== key ? hit : undefined;
+}
+
+function pathText(prefix: string, path: readonly PropertyKey[]): string {
+  let out = prefix;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
+  return out;
+}
+
+function zodIssues(kind: string, err: z.ZodError): Issue[] {
+  const out: Issue[] = [];
+  for (const iss of err.issues) {
+    if (iss.code === 'unrecognized_keys') {
+      for (const key of iss.keys) {
+        const sug = suggestField(key);
+        out.push({
+          path: pathText(kind, [...iss.path, key]),
+          message: `unknown field "${key}"${sug ? ` (did you mean "${sug}"?)` : ''}`,
+        });
+      }
+      continue;
+    }
+    let message = iss.message;
+    if (iss.code === 'invalid_type') {
+      const expected = (iss as { expected?: string }).expected ?? 'another type';
+      message = iss.input === undefined ? `required field is missing (expected ${expected})` : `expected ${expected}, got ${describe(iss.input)}`;
+    } else if (iss.code === 'invalid_value') {
+      const values = (iss as { values?: unknown[] }).values ?? [];
+      message = `invalid value ${describe(iss.input)}: must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+    }
+    out.push({ path: pathText(kind, iss.path), message });
+  }
+  return out;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** Parses and type-checks the documents of one config file; v1beta3 is converted to v1beta4. */
+export async function parseConfigText(text: string, fileName: string): Promise<ParsedDocuments> {
+  const { parseYamlDocuments } = await import('../render/yaml.js');
+  let docs: unknown[];
+  try {
+    docs = parseYamlDocuments(text).filter((d) => d !== null && d !== undefined);
+  } catch (err) {
+    const e = err as { mark?: { line: number; column: number }; reason?: string; message: string };
+    const where = e.mark ? `line ${e.mark.line + 1}, column ${e.mark.column + 1}` : 'YAML';
+    throw new ConfigError(`invalid configuration in ${fileName}`, [`${where}: ${e.reason ?? e.message}`]);
+  }
+  const issues: Issue[] = [];
+  const warnings: string[] = [];
+  let init: InitV1beta4 | undefined;
+  let cluster: ClusterV1beta4 | undefined;
+  let kubelet: Record<string, unknown> | undefined;
+  let kubeProxy: Record<string, unknown> | undefined;
+  const apiVersions = new Set<string>();
+  let v3Timeout: string | undefined;
+  if (docs.length === 0) issues.push({ path: 'document 1', message: 'the file holds no YAML document' });
+  docs.forEach((doc, i) => {
+    const where = `document ${i + 1}`;
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      issues.push({ path: where, message: 'expected a mapping with apiVersion and kind' });
+      return;
+    }
+    const { apiVersion, kind } = doc as { apiVersion?: unknown; kind?: unknown };
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
+      issues.push({ path: `${where}`, message: 'apiVersion and kind are required strings' });
+      return;
+    }
+    const kinds = KNOWN_KINDS[apiVersion];
+    if (!kinds) {
+      issues.push({
+        path: `${where}.apiVersion`,
+        message: `unknown apiVersion "${apiVersion}": supported are ${Object.keys(KNOWN_KINDS).join(', ')}`,
+      });
+      return;
+    }
+    if (!kinds.includes(kind)) {
+      issues.push({ path: `${where}.kind`, message: `unknown kind "${kind}" for ${apiVersion}: expected one of ${kinds.join(', ')}` });
+      return;
+    }
+    const dup = () => issues.push({ path: kind, message: `more than one ${kind} document in the file` });
+    if (apiVersion === KUBELET_API) {
+      if (kubelet) dup();
+      kubelet = doc as Record<string, unknown>;
+      return;
+    }
+    if (apiVersion === KUBEPROXY_API) {
+      if (kubeProxy) dup();
+      kubeProxy = doc as Record<string, unknown>;
+      return;
+    }
+    apiVersions.add(apiVersion);
+    if (kind === 'InitConfiguration') {
+      if (init) dup();
+      const r = (apiVersion === API_V1BETA4 ? initV1beta4 : initV1beta3).safeParse(doc);
+      if (!r.success) issues.push(...zodIssues(kind, r.error));
+      else init = apiVersion === API_V1BETA4 ? (r.data as InitV1beta4) : convertInitV1beta3(r.data as z.infer<typeof initV1beta3>);
+    } else {
+      if (cluster) dup();
+      const r = (apiVersion === API_V1BETA4 ? clusterV1beta4 : clusterV1beta3).safeParse(doc);
+      if (!r.success) issues.push(...zodIssues(kind, r.error));
+      else if (apiVersion === API_V1BETA4) cluster = r.data as ClusterV1beta4;
+      else {
+        const c = convertClusterV1beta3(r.data as z.infer<typeof clusterV1beta3>);
+        cluster = c.cluster;
+        v3Timeout = c.timeoutForControlPlane;
+      }
+    }
+  });
+  if (apiVersions.size > 1) {
+    issues.push({ path: 'apiVersion', message: `all kubeadm documents must use one apiVersion, found ${[...apiVersions].join(' and ')}` });
+  }
+  if (issues.length > 0) throw configError(fileName, issues, {});
+  const apiVersion = apiVersions.size === 1 ? [...apiVersions][0] : undefined;
+  if (apiVersion === API_V1BETA3) {
+    warnings.push(
+      `${fileName} uses the deprecated API "${API_V1BETA3}"; kubeboot converted it to ${API_V1BETA4} (kubeadm 1.36 refuses v1beta3). Run 'kubeboot config migrate --old-config ${fileName}' to get the v1beta4 form.`,
+    );
+  }
+  const initDoc: InitV1beta4 = init ?? { apiVersion: API_V1BETA4, kind: 'InitConfiguration' };
+  if (v3Timeout !== undefined) {
+    initDoc.timeouts = { ...initDoc.timeouts, controlPlaneComponentHealthCheck: v3Timeout };
+  }
+  return {
+    init: initDoc,
+    cluster: cluster ?? { apiVersion: API_V1BETA4, kind: 'ClusterConfiguration' },
+    kubelet,
+    kubeProxy,
+    apiVersion,
+    warnings,
+  };
+}
+
+export function configError(source: string, issues: readonly Issue[], fromFlags: Readonly<Record<string, boolean>>): ConfigError {
+  const lines = issues
+    .map((i) => {
+      const base = Object.keys(FLAG_FOR_PATH).find((p) => i.path === p || i.path.startsWith(`${p}.`) || i.path.startsWith(`${p}[`));
+      const label = base && fromFlags[base] ? (FLAG_FOR_PATH[base] as string) : i.path;
+      return `${label}: ${i.message}`;
+    })
+    .sort();
+  const unique = [...new Set(lines)];
+  return new ConfigError(
+    `invalid configuration${source ? ` in ${source}` : ''} (${unique.length} problem${unique.length === 1 ? '' : 's'})`,
+    unique,
+  );
+}
+
+function applyFlags(init: InitV1beta4, cluster: ClusterV1beta4, f: ConfigFlags): Record<string, boolean> {
+  const from: Record<string, boolean> = {};
+  const mark = (p: string) => (from[p] = true);
+  const nr = (init.nodeRegistration ??= {});
+  const ep = (init.localAPIEndpoint ??= {});
+  if (f.advertiseAddress !== undefined) (ep.advertiseAddress = f.advertiseAddress), mark('InitConfiguration.localAPIEndpoint.advertiseAddress');
+  if (f.bindPort !== undefined) (ep.bindPort = f.bindPort), mark('InitConfiguration.localAPIEndpoint.bindPort');
+  if (f.nodeName !== undefined) (nr.name = f.nodeName), mark('InitConfiguration.nodeRegistration.name');
+  if (f.criSocket !== undefined) (nr.criSocket = f.criSocket), mark('InitConfiguration.nodeRegistration.criSocket');
+  if (f.ignorePreflightErrors !== undefined) {
+    nr.ignorePreflightErrors = [...new Set([...(nr.ignorePreflightErrors ?? []), ...f.ignorePreflightErrors])];
+    mark('InitConfiguration.nodeRegistration.ignorePreflightErrors');
+  }
+  if (f.patches !== undefined) init.patches = { directory: f.patches };
+  if (f.skipPhases !== undefined) init.skipPhases = f.skipPhases;
+  if (f.certDir !== undefined) (cluster.certificatesDir = f.certDir), mark('ClusterConfiguration.certificatesDir');
+  if (f.certSANs !== undefined) {
+    cluster.apiServer = { ...cluster.apiServer, certSANs: f.certSANs };
+    mark('ClusterConfiguration.apiServer.certSANs');
+  }
+  if (f.controlPlaneEndpoint !== undefined) (cluster.controlPlaneEndpoint = f.controlPlaneEndpoint), mark('ClusterConfiguration.controlPlaneEndpoint');
+  if (f.kubernetesVersion !== undefined) (cluster.kubernetesVersion = f.kubernetesVersion), mark('ClusterConfiguration.kubernetesVersion');
+  const netw = (cluster.networking ??= {});
+  if (f.podSubnet !== undefined) (netw.podSubnet = f.podSubnet), mark('ClusterConfiguration.networking.podSubnet');
+  if (f.serviceSubnet !== undefined) (netw.serviceSubnet = f.serviceSubnet), mark('ClusterConfiguration.networking.serviceSubnet');
+  if (f.dnsDomain !== undefined) (netw.dnsDomain = f.dnsDomain), mark('ClusterConfiguration.networking.dnsDomain');
+  if (f.imageRepository !== undefined) (cluster.imageRepository = f.imageRepository), mark('ClusterConfiguration.imageRepository');
+  if (f.featureGates !== undefined) {
+    cluster.featureGates = { ...cluster.featureGates, ...f.featureGates };
+    mark('ClusterConfiguration.featureGates');
+  }
+  const mergeArgs = (cur: Arg[] | undefined, add: Arg[]): Arg[] => {
+    const names = new Set(add.map((a) => a.name));
+    return [...(cur ?? []).filter((a) => !names.has(a.name)), ...add];
+  };
+  if (f.apiserverExtraArgs) {
+    cluster.apiServer = { ...cluster.apiServer, extraArgs: mergeArgs(cluster.apiServer?.extraArgs, f.apiserverExtraArgs) };
+    mark('ClusterConfiguration.apiServer.extraArgs');
+  }
+  if (f.controllerManagerExtraArgs) {
+    cluster.controllerManager = {
+      ...cluster.controllerManager,
+      extraArgs: mergeArgs(cluster.controllerManager?.extraArgs, f.controllerManagerExtraArgs),
+    };
+    mark('ClusterConfiguration.controllerManager.extraArgs');
+  }
+  if (f.schedulerExtraArgs) {
+    cluster.scheduler = { ...cluster.scheduler, extraArgs: mergeArgs(cluster.scheduler?.extraArgs, f.schedulerExtraArgs) };
+    mark('ClusterConfiguration.scheduler.extraArgs');
+  }
+  if (f.etcdExtraArgs) {
+    const etcd = (cluster.etcd ??= {});
+    const local = (etcd.local ??= {});
+    local.extraArgs = mergeArgs(local.extraArgs, f.etcdExtraArgs);
+    mark('ClusterConfiguration.etcd.local.extraArgs');
+  }
+  return from;
+}
+
+function ms(text: string | undefined, fallback: number): number {
+  const v = text === undefined ? undefined : parseDuration(text);
+  return v === undefined ? fallback : v;
+}
+
+/** Builds the spec from parsed documents (or none) plus flags; throws ConfigError with every issue. */
+export function buildSpec(
+  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion'> | undefined,
+  flags: ConfigFlags,
+  host: HostFacts,
+  source: string,
+): LoadedConfig {
+  const init: InitV1beta4 = structuredClone(parsed?.init ?? { apiVersion: API_V1BETA4, kind: 'InitConfiguration' });
+  const clusterIn: ClusterV1beta4 = structuredClone(
+    parsed?.cluster ?? { apiVersion: API_V1BETA4, kind: 'ClusterConfiguration' },
+  );
+  const fromFlags = applyFlags(init, clusterIn, flags);
+  const resolved = resolveVersion(clusterIn.kubernetesVersion);
+  const issues: Issue[] = [];
+  let row: VersionRow = defaultVersionRow();
+  if (typeof resolved === 'string') issues.push({ path: 'ClusterConfiguration.kubernetesVersion', message: resolved });
+  else {
+    row = resolved.row;
+    clusterIn.kubernetesVersion = resolved.version;
+  }
+  const d = applyDefaults(init, clusterIn, host, row.latestPatch);
+  issues.push(...validateDocuments(d.init, d.cluster, row));
+  if (issues.length > 0) throw configError(source, issues, fromFlags);
+
+  const c = d.cluster;
+  const i = d.init;
+  const local = c.etcd?.local;
+  const ext = c.etcd?.external;
+  const imageRepository = c.imageRepository as string;
+  const spec: ClusterSpec = {
+    kubernetesVersion: c.kubernetesVersion as string,
+    version: row,
+    clusterName: c.clusterName as string,
+    nodeName: i.nodeRegistration?.name as string,
+    criSocket: i.nodeRegistration?.criSocket as string,
+    imagePullPolicy: (i.nodeRegistration?.imagePullPolicy || 'IfNotPresent') as ClusterSpec['imagePullPolicy'],
+    kubeletExtraArgs: i.nodeRegistration?.kubeletExtraArgs ?? [],
+    advertiseAddress: i.localAPIEndpoint?.advertiseAddress as string,
+    bindPort: i.localAPIEndpoint?.bindPort as number,
+    controlPlaneEndpoint: c.controlPlaneEndpoint ?? '',
+    imageRepository,
+    encryptionAlgorithm: c.encryptionAlgorithm as EncryptionAlgorithm,
+    certificateValidityPeriodMs: ms(c.certificateValidityPeriod, 8760 * 3_600_000),
+    caCertificateValidityPeriodMs: ms(c.caCertificateValidityPeriod, 87600 * 3_600_000),
+    networking: {
+      serviceSubnet: c.networking?.serviceSubnet as string,
+      podSubnet: c.networking?.podSubnet ?? '',
+      dnsDomain: c.networking?.dnsDomain as string,
+    },
+    apiServer: {
+      extraArgs: c.apiServer?.extraArgs ?? [],
+      extraVolumes: c.apiServer?.extraVolumes ?? [],
+      extraEnvs: c.apiServer?.extraEnvs ?? [],
+      certSANs: c.apiServer?.certSANs ?? [],
+    },
+    controllerManager: {
+      extraArgs: c.controllerManager?.extraArgs ?? [],
+      extraVolumes: c.controllerManager?.extraVolumes ?? [],
+      extraEnvs: c.controllerManager?.extraEnvs ?? [],
+    },
+    scheduler: {
+      extraArgs: c.scheduler?.extraArgs ?? [],
+      extraVolumes: c.scheduler?.extraVolumes ?? [],
+      extraEnvs: c.scheduler?.extraEnvs ?? [],
+    },
+    etcd: {
+      ...(local
+        ? {
+            local: {
+              imageRepository: local.imageRepository || imageRepository,
+              imageTag: local.imageTag || row.etcdTag,
+              imageTagOverridden: Boolean(local.imageTag),
+              dataDir: local.dataDir as string,
+              extraArgs: local.extraArgs ?? [],
+              extraEnvs: local.extraEnvs ?? [],
+              serverCertSANs: local.serverCertSANs ?? [],
+              peerCertSANs: local.peerCertSANs ?? [],
+            },
+          }
+        : {}),
+      ...(ext
+        ? {
+            external: {
+              endpoints: ext.endpoints,
+              caFile: ext.caFile ?? '',
+              certFile: ext.certFile ?? '',
+              keyFile: ext.keyFile ?? '',
+              httpEndpoints: ext.httpEndpoints ?? [],
+            },
+          }
+        : {}),
+    },
+    featureGates: Object.fromEntries(row.featureGates.map((g) => [g.name, c.featureGates?.[g.name] ?? g.default])),
+    timeouts: {
+      controlPlaneComponentHealthCheckMs: ms(i.timeouts?.controlPlaneComponentHealthCheck, 240_000),
+      kubeletHealthCheckMs: ms(i.timeouts?.kubeletHealthCheck, 240_000),
+      kubernetesAPICallMs: ms(i.timeouts?.kubernetesAPICall, 60_000),
+      etcdAPICallMs: ms(i.timeouts?.etcdAPICall, 120_000),
+      tlsBootstrapMs: ms(i.timeouts?.tlsBootstrap, 300_000),
+      discoveryMs: ms(i.timeouts?.discovery, 300_000),
+      upgradeManifestsMs: ms(i.timeouts?.upgradeManifests, 300_000),
+    },
+    patchesDirectory: i.patches?.directory ?? '',
+    skipPhases: i.skipPhases ?? [],
+    ignorePreflightErrors: (i.nodeRegistration?.ignorePreflightErrors ?? []).map((x) => x.toLowerCase()),
+    dns: {
+      disabled: c.dns?.disabled ?? false,
+      imageRepository: c.dns?.imageRepository || (imageRepository === 'registry.k8s.io' ? 'registry.k8s.io/coredns' : imageRepository),
+      imageTag: c.dns?.imageTag || row.corednsTag,
+    },
+    proxy: { disabled: c.proxy?.disabled ?? false },
+    kubeletConfiguration: parsed?.kubelet,
+    paths: defaultPaths(c.certificatesDir as string),
+    documents: { init: i, cluster: c },
+  };
+  return { spec: deepFreeze(spec), warnings: d.warnings, fileApiVersion: parsed?.apiVersion };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
+  }
+  return o;
+}
+
+/** Convenience: text (or none) + flags → spec. */
+export async function loadConfig(
+  file: { path: string; text: string } | undefined,
+  flags: ConfigFlags,
+  host: HostFacts,
+): Promise<LoadedConfig> {
+  const parsed = file ? await parseConfigText(file.text, file.path) : undefined;
+  const loaded = buildSpec(parsed, flags, host, file?.path ?? 'flags');
+  return { ...loaded, warnings: [...(parsed?.warnings ?? []), ...loaded.warnings] };
+}

@@ -1,0 +1,101 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { RealEffects, atomicWrite, mapPath } from './real.js';
+import type { Effects, ExecOptions, ExecResult, FileInfo, HttpRequest, HttpResponse, WriteStatus } from './types.js';
+
+export interface DryRunRecord {
+  readonly action: 'write' | 'mkdir' | 'remove' | 'rename' | 'exec' | 'http';
+  readonly path?: string;
+  readonly mode?: number;
+  readonly detail?: string;
+}
+
+/**
+ * Dry-run effects: reads see the real source (host or --root) overlaid with what this run "wrote";
+ * writes land in a fresh directory under the OS temp dir (no root needed); commands that change the
+ * node (systemctl, …) and mutating HTTP calls are recorded, not run.
+ */
+export class DryRunEffects implements Effects {
+  readonly describe: string;
+  readonly dir: string;
+  readonly records: DryRunRecord[] = [];
+  private readonly source: RealEffects;
+  private readonly removed = new Set<string>();
+
+  constructor(sourceRoot = '', dir?: string) {
+    this.source = new RealEffects(sourceRoot);
+    this.dir = dir ?? mkdtempSync(path.join(tmpdir(), 'kubeboot-init-dryrun-'));
+    this.describe = `dry-run ${this.dir}`;
+  }
+  realPath(hostPath: string): string {
+    return mapPath(this.dir, hostPath);
+  }
+  private overlay(): RealEffects {
+    return new RealEffects(this.dir);
+  }
+  async readFile(hostPath: string): Promise<Buffer | undefined> {
+    if (this.removed.has(hostPath)) return undefined;
+    return (await this.overlay().readFile(hostPath)) ?? this.source.readFile(hostPath);
+  }
+  async stat(hostPath: string): Promise<FileInfo | undefined> {
+    if (this.removed.has(hostPath)) return undefined;
+    return (await this.overlay().stat(hostPath)) ?? this.source.stat(hostPath);
+  }
+  async listDir(hostPath: string): Promise<string[] | undefined> {
+    const a = await this.overlay().listDir(hostPath);
+    const b = await this.source.listDir(hostPath);
+    if (!a && !b) return undefined;
+    const names = new Set([...(a ?? []), ...(b ?? [])]);
+    return [...names].filter((n) => !this.removed.has(path.posix.join(hostPath, n))).sort();
+  }
+  async writeFileAtomic(hostPath: string, content: string | Buffer, mode: number): Promise<WriteStatus> {
+    this.removed.delete(hostPath);
+    const current = await this.readFile(hostPath);
+    const data = typeof content === 'string' ? Buffer.from(content) : content;
+    if (current && current.equals(data)) return 'unchanged';
+    await atomicWrite(this.realPath(hostPath), data, mode);
+    this.records.push({ action: 'write', path: hostPath, mode });
+    return 'written';
+  }
+  async mkdir(hostPath: string, mode: number): Promise<void> {
+    await this.overlay().mkdir(hostPath, mode);
+    this.records.push({ action: 'mkdir', path: hostPath, mode });
+  }
+  async remove(hostPath: string): Promise<void> {
+    await this.overlay().remove(hostPath);
+    this.removed.add(hostPath);
+    this.records.push({ action: 'remove', path: hostPath });
+  }
+  async rename(from: string, to: string): Promise<void> {
+    const data = await this.readFile(from);
+    const st = await this.stat(from);
+    if (data && st) await atomicWrite(this.realPath(to), data, st.mode);
+    await this.overlay().remove(from);
+    this.removed.add(from);
+    this.records.push({ action: 'rename', path: from, detail: to });
+  }
+  async exec(command: string, args: readonly string[], _opts?: ExecOptions): Promise<ExecResult> {
+    this.records.push({ action: 'exec', detail: [command, ...args].join(' ') });
+    return { exitCode: 0, stdout: '', stderr: '' };
+  }
+  which(command: string): Promise<string | undefined> {
+    return this.source.which(command);
+  }
+  async http(req: HttpRequest): Promise<HttpResponse> {
+    if ((req.method ?? 'GET') !== 'GET') {
+      this.records.push({ action: 'http', detail: `${req.method} ${req.url}` });
+      return { status: 200, body: '{}', headers: {} };
+    }
+    return this.source.http(req);
+  }
+  portFree(port: number, host?: string): Promise<boolean> {
+    return this.source.portFree(port, host);
+  }
+  now(): Date {
+    return this.source.now();
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.source.sleep(ms, signal);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * (Lives in effects/: it reads the real host.) Host facts that rendering needs, gathered once (by preflight's fact gatherer, at context creation) so
+ * that render code stays pure: it never reads the environment, the hostname or the disk itself.
+ */
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import type { Effects } from '../effects/types.js';
+
+export interface HostFacts {
+  /** OS hostname, lowercased (kubeadm's default node name) */
+  readonly hostname: string;
+  /** address of the default-route interface (kubeadm's default advertise address) */
+  readonly defaultAddress: string | undefined;
+  /** CRI sockets found at the well-known paths */
+  readonly criSockets: readonly string[];
+  /** which optional CA certificate directories exist (checked under --root when given) */
+  readonly existingCaDirs: readonly string[];
+  /** non-empty *_proxy variables, sorted by name */
+  readonly proxyEnv: readonly { readonly name: string; readonly value: string }[];
+  readonly uid: number;
+  readonly swapOn: boolean;
+  readonly cpus: number;
+  readonly memoryMB: number;
+  /** first byte of /proc/sys/net/ipv4/ip_forward and ipv6 default forwarding ('' when unreadable) */
+  readonly ipv4Forward: string;
+  readonly ipv6Forward: string;
+}
+
+/** The optional CA directories kubeadm mounts into the control plane when they exist. */
+export const OPTIONAL_CA_DIRS = [
+  '/etc/ca-certificates',
+  '/etc/pki/ca-trust',
+  '/etc/pki/tls/certs',
+  '/usr/local/share/ca-certificates',
+  '/usr/share/ca-certificates',
+] as const;
+
+export const KNOWN_CRI_SOCKETS = [
+  'unix:///var/run/containerd/containerd.sock',
+  'unix:///var/run/crio/crio.sock',
+  'unix:///var/run/cri-dockerd.sock',
+] as const;
+
+function hexToIPv4(hex: string): string {
+  const n = parseInt(hex, 16);
+  return [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff].join('.');
+}
+
+function readProc(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Reads /proc/net/route (the real host's, never under --root) for the default route's interface. */
+function defaultRouteInterface(): string | undefined {
+  const text = readProc('/proc/net/route');
+  for (const line of text.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length > 2 && cols[1] === '00000000' && hexToIPv4(cols[2] ?? '0') !== '') return cols[0];
+  }
+  return undefined;
+}
+
+export function pickAddress(iface: string | undefined): string | undefined {
+  const all = os.networkInterfaces();
+  const candidates = iface ? [all[iface] ?? []] : Object.values(all).map((x) => x ?? []);
+  for (const family of ['IPv4', 'IPv6'] as const) {
+    for (const list of candidates) {
+      for (const a of list) {
+        if (a.internal || a.family !== family) continue;
+        if (family === 'IPv6' && a.address.toLowerCase().startsWith('fe80')) continue;
+        return a.address;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function proxyEnvFrom(env: NodeJS.ProcessEnv): { name: string; value: string }[] {
+  return Object.entries(env)
+    .filter(([k, v]) => k.toLowerCase().endsWith('_proxy') && typeof v === 'string' && v !== '')
+    .map(([name, value]) => ({ name, value: value as string }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export async function gatherHostFacts(fx: Effects, env: NodeJS.ProcessEnv = process.env): Promise<HostFacts> {
+  const iface = defaultRouteInterface();
+  const [criSockets, existingCaDirs] = await Promise.all([
+    Promise.all(KNOWN_CRI_SOCKETS.map(async (s) => ((await fx.stat(s.slice('unix://'.length))) ? s : undefined))).then(
+      (xs) => xs.filter((x): x is (typeof KNOWN_CRI_SOCKETS)[number] => x !== undefined),
+    ),
+    Promise.all(OPTIONAL_CA_DIRS.map(async (d) => ((await fx.stat(d))?.kind === 'dir' ? d : undefined))).then((xs) =>
+      xs.filter((x): x is (typeof OPTIONAL_CA_DIRS)[number] => x !== undefined),
+    ),
+  ]);
+  const swapLines = readProc('/proc/swaps').trim().split('\n').slice(1).filter((l) => l.trim());
+  return {
+    hostname: os.hostname().toLowerCase(),
+    defaultAddress: pickAddress(iface),
+    criSockets,
+    existingCaDirs,
+    proxyEnv: proxyEnvFrom(env),
+    uid: typeof process.getuid === 'function' ? process.getuid() : 0,
+    swapOn: swapLines.length > 0,
+    cpus: os.cpus().length,
+    memoryMB: Math.floor(os.totalmem() / 1024 / 1024),
+    ipv4Forward: readProc('/proc/sys/net/ipv4/ip_forward').slice(0, 1),
+    ipv6Forward: readProc('/proc/sys/net/ipv6/conf/default/forwarding').slice(0, 1),
+  };
+}

@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsc, promises as fs } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type {
+  Effects,
+  ExecOptions,
+  ExecResult,
+  FileInfo,
+  HttpRequest,
+  HttpResponse,
+  WriteStatus,
+} from './types.js';
+
+/** Maps a host path under root ("" means the real host). */
+export function mapPath(root: string, hostPath: string): string {
+  if (!path.isAbsolute(hostPath)) throw new Error(`internal: effects need absolute host paths, got "${hostPath}"`);
+  return root === '' ? hostPath : path.join(root, hostPath);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let fh: fs.FileHandle | undefined;
+  try {
+    fh = await fs.open(dir, fsc.O_RDONLY);
+    await fh.sync();
+  } catch {
+    // some filesystems refuse fsync on directories; the rename is still atomic
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Parents that had to be created get 0755 unless a caller made them first with another mode. */
+async function ensureDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+}
+
+export async function atomicWrite(real: string, content: string | Buffer, mode: number): Promise<WriteStatus> {
+  const data = typeof content === 'string' ? Buffer.from(content) : content;
+  const existing = await fs.readFile(real).catch(() => undefined);
+  if (existing && existing.equals(data)) {
+    const st = await fs.stat(real);
+    if ((st.mode & 0o777) !== mode) await fs.chmod(real, mode);
+    return 'unchanged';
+  }
+  const dir = path.dirname(real);
+  await ensureDir(dir);
+  const tmp = path.join(dir, `.${path.basename(real)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await fs.open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.chmod(mode); // the umask may have narrowed the open mode
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await fs.rename(tmp, real);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(dir);
+  return 'written';
+}
+
+export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(req.url);
+    const isHttps = url.protocol === 'https:';
+    const options: https.RequestOptions = {
+      method: req.method ?? 'GET',
+      headers: { ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}), ...req.headers },
+      timeout: req.timeoutMs ?? 5000,
+      agent: false,
+    };
+    if (isHttps) {
+      if (req.ca !== undefined) options.ca = req.ca;
+      if (req.cert !== undefined) options.cert = req.cert;
+      if (req.key !== undefined) options.key = req.key;
+      options.rejectUnauthorized = !req.insecure;
+    }
+    const r = (isHttps ? https : http).request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers });
+      });
+      res.on('error', reject);
+    });
+    r.on('timeout', () => r.destroy(new Error(`request to ${req.url} timed out after ${options.timeout} ms`)));
+    r.on('error', reject);
+    if (req.body !== undefined) r.write(req.body);
+    r.end();
+  });
+}
+
+export function checkPortFree(port: number, host?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+export async function whichOnPath(command: string, envPath = process.env.PATH ?? ''): Promise<string | undefined> {
+  if (command.includes('/')) {
+    return (await fs.access(command, fsc.X_OK).then(() => true, () => false)) ? command : undefined;
+  }
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, command);
+    try {
+      const st = await fs.stat(p);
+      if (st.isFile()) {
+        await fs.access(p, fsc.X_OK);
+        return p;
+      }
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export async function runCommand(command: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const { execa } = await import('execa');
+  const r = await execa(command, [...args], {
+    reject: false,
+    timeout: opts.timeoutMs,
+    input: opts.input,
+    env: opts.env,
+    stripFinalNewline: false,
+  });
+  if (r.failed && r.exitCode === undefined) {
+    throw new Error(`could not run ${command}: ${r.shortMessage ?? r.message}`);
+  }
+  return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** The real effects: the host, or every path under `root` when --root is given. */
+export class RealEffects implements Effects {
+  readonly describe: string;
+  constructor(readonly root: string = '') {
+    this.describe = root === '' ? 'host' : `root ${root}`;
+  }
+  realPath(hostPath: string): string {
+    return mapPath(this.root, hostPath);
+  }
+  async readFile(hostPath: string): Promise<Buffer | undefined> {
+    try {
+      return await fs.readFile(this.realPath(hostPath));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+  async stat(hostPath: string): Promise<FileInfo | undefined> {
+    try {
+      const st = await fs.stat(this.realPath(hostPath));
+      return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', mode: st.mode & 0o777, size: st.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+  async listDir(hostPath: string): Promise<string[] | undefined> {
+    try {
+      return (await fs.readdir(this.realPath(hostPath))).sort();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw err;
+    }
+  }
+  writeFileAtomic(hostPath: string, content: string | Buffer, mode: number): Promise<WriteStatus> {
+    return atomicWrite(this.realPath(hostPath), content, mode);
+  }
+  async mkdir(hostPath: string, mode: number): Promise<void> {
+    const real = this.realPath(hostPath);
+    const existed = await fs.stat(real).then(() => true, () => false);
+    await fs.mkdir(real, { recursive: true, mode });
+    if (!existed) await fs.chmod(real, mode);
+  }
+  async remove(hostPath: string): Promise<void> {
+    await fs.rm(this.realPath(hostPath), { recursive: true, force: true });
+  }
+  async rename(from: string, to: string): Promise<void> {
+    await ensureDir(path.dirname(this.realPath(to)));
+    await fs.rename(this.realPath(from), this.realPath(to));
+    await fsyncDir(path.dirname(this.realPath(to)));
+  }
+  exec(command: string, args: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+    return runCommand(command, args, opts);
+  }
+  which(command: string): Promise<string | undefined> {
+    return whichOnPath(command);
+  }
+  http(req: HttpRequest): Promise<HttpResponse> {
+    return httpRequest(req);
+  }
+  portFree(port: number, host?: string): Promise<boolean> {
+    return checkPortFree(port, host);
+  }
+  now(): Date {
+    return new Date();
+  }
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  }
+}

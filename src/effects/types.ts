@@ -1,0 +1,72 @@
+/**
+ * The one interface to the outside world: disk, processes, network and clock. Phases and render code
+ * never import fs, execa or https; they get an Effects value. Every path given to Effects is a *host*
+ * path (/etc/kubernetes/...); an implementation maps it under --root (or a dry-run directory).
+ */
+export type WriteStatus = 'written' | 'unchanged';
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ExecOptions {
+  readonly timeoutMs?: number;
+  readonly input?: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface HttpRequest {
+  readonly url: string;
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** PEM blobs for mutual TLS */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  /** skip server certificate verification (kubeadm's component health checks do this) */
+  readonly insecure?: boolean;
+  readonly timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface FileInfo {
+  readonly kind: 'file' | 'dir' | 'other';
+  readonly mode: number; // permission bits
+  readonly size: number;
+}
+
+export interface Effects {
+  /** A short label for messages: "host", "root /tmp/x", "dry-run /tmp/kubeboot-init-dryrun-…". */
+  readonly describe: string;
+  /** Where a host path really lives (for messages and for tests); identity without --root. */
+  realPath(hostPath: string): string;
+
+  readFile(hostPath: string): Promise<Buffer | undefined>;
+  stat(hostPath: string): Promise<FileInfo | undefined>;
+  /** Names in a directory, sorted; undefined when it does not exist. */
+  listDir(hostPath: string): Promise<string[] | undefined>;
+  /** Atomic: dot-prefixed temp file in the same directory, fsync, chmod, rename, fsync the directory. */
+  writeFileAtomic(hostPath: string, content: string | Buffer, mode: number): Promise<WriteStatus>;
+  mkdir(hostPath: string, mode: number): Promise<void>;
+  /** Removes a file or directory tree; no error when absent. */
+  remove(hostPath: string): Promise<void>;
+  rename(fromHostPath: string, toHostPath: string): Promise<void>;
+
+  exec(command: string, args: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Absolute path of an executable on PATH, or undefined. */
+  which(command: string): Promise<string | undefined>;
+  http(req: HttpRequest): Promise<HttpResponse>;
+  /** true when nothing listens on host:port and it can be bound. */
+  portFree(port: number, host?: string): Promise<boolean>;
+
+  now(): Date;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
