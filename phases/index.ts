@@ -5,5 +5,13 @@
 import type { InitContext } from '../src/context.js';
 import type { Phase } from '../src/workflow/phase.js';
 import { preflight } from './preflight.js';
+// @imports:pki
+// @imports:manifests
+// @imports:kubelet
 
-export const INIT_PHASES: readonly Phase<InitContext>[] = [preflight];
+export const INIT_PHASES: readonly Phase<InitContext>[] = [
+  preflight,
+  // @phases:pki
+  // @phases:manifests
+  // @phases:kubelet
+];
