@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildSpec, loadConfig, parseConfigText } from '../../../src/config/load.js';
+import { ConfigError } from '../../../src/errors.js';
+import { TEST_HOST } from '../../helpers/host.js';
+
+const V4 = `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  name: cp1
+  kubeletExtraArgs:
+  - name: v
+    value: "4"
+localAPIEndpoint:
+  advertiseAddress: 192.0.2.20
+  bindPort: 7443
+timeouts:
+  controlPlaneComponentHealthCheck: 2m
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.35.2
+networking:
+  podSubnet: 10.244.0.0/16
+apiServer:
+  extraArgs:
+  - name: audit-log-path
+    value: /var/log/a.log
+  - name: audit-log-path
+    value: /var/log/b.log
+  certSANs: [cp.example.com, 10.0.0.9]
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: cgroupfs
+`;
+
+const V3 = `apiVersion: kubeadm.k8s.io/v1beta3
+kind: InitConfiguration
+nodeRegistration:
+  name: cp1
+  kubeletExtraArgs:
+    v: "4"
+    cgroup-driver: systemd
+localAPIEndpoint:
+  advertiseAddress: 192.0.2.20
+---
+apiVersion: kubeadm.k8s.io/v1beta3
+kind: ClusterConfiguration
+apiServer:
+  timeoutForControlPlane: 3m0s
+  extraArgs:
+    z-flag: "1"
+    a-flag: "2"
+etcd:
+  local:
+    extraArgs:
+      quota-backend-bytes: "8589934592"
+`;
+
+describe('config loading', () => {
+  it('v1beta4: flags, defaults and the KubeletConfiguration document end up in one spec', async () => {
+    const { spec, warnings, fileApiVersion } = await loadConfig({ path: 'c.yaml', text: V4 }, {}, TEST_HOST);
+    assert.equal(fileApiVersion, 'kubeadm.k8s.io/v1beta4');
+    assert.deepEqual(warnings, []);
+    assert.equal(spec.kubernetesVersion, 'v1.35.2');
+    assert.equal(spec.version.minor, '1.35');
+    assert.equal(spec.advertiseAddress, '192.0.2.20');
+    assert.equal(spec.bindPort, 7443);
+    assert.equal(spec.nodeName, 'cp1');
+    assert.equal(spec.criSocket, 'unix:///var/run/containerd/containerd.sock');
+    assert.equal(spec.networking.serviceSubnet, '10.96.0.0/12');
+    assert.equal(spec.networking.podSubnet, '10.244.0.0/16');
+    assert.equal(spec.networking.dnsDomain, 'cluster.local');
+    assert.equal(spec.certificateValidityPeriodMs, 8760 * 3_600_000);
+    assert.equal(spec.timeouts.controlPlaneComponentHealthCheckMs, 120_000);
+    assert.equal(spec.timeouts.kubeletHealthCheckMs, 240_000);
+    assert.deepEqual(spec.apiServer.extraArgs.map((a) => a.value), ['/var/log/a.log', '/var/log/b.log'], 'duplicates are kept in order');
+    assert.deepEqual(spec.apiServer.certSANs, ['cp.example.com', '10.0.0.9']);
+    assert.equal(spec.etcd.local?.imageTag, '3.6.6-0');
+    assert.equal(spec.etcd.local?.dataDir, '/var/lib/etcd');
+    assert.equal(spec.kubeletConfiguration?.cgroupDriver, 'cgroupfs');
+    assert.equal(spec.dns.imageTag, 'v1.13.1');
+    assert.ok(Object.isFrozen(spec) && Object.isFrozen(spec.apiServer.extraArgs), 'the spec is readonly');
+  });
+  it('v1beta3 is accepted with a deprecation warning and converted (maps → sorted lists, timeout moved)', async () => {
+    const { spec, warnings } = await loadConfig({ path: 'old.yaml', text: V3 }, {}, TEST_HOST);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] as string, /deprecated API "kubeadm.k8s.io\/v1beta3".*kubeboot config migrate --old-config old.yaml/);
+    assert.deepEqual(spec.kubeletExtraArgs, [{ name: 'cgroup-driver', value: 'systemd' }, { name: 'v', value: '4' }]);
+    assert.deepEqual(spec.apiServer.extraArgs, [{ name: 'a-flag', value: '2' }, { name: 'z-flag', value: '1' }]);
+    assert.deepEqual(spec.etcd.local?.extraArgs, [{ name: 'quota-backend-bytes', value: '8589934592' }]);
+    assert.equal(spec.timeouts.controlPlaneComponentHealthCheckMs, 180_000);
+    assert.equal(spec.documents.cluster.apiVersion, 'kubeadm.k8s.io/v1beta4');
+    assert.equal(spec.kubernetesVersion, 'v1.36.5', 'default version is the newest 1.36 patch in the table');
+  });
+  it('without a file, flags and host facts fill the spec', () => {
+    const { spec } = buildSpec(undefined, { serviceSubnet: '10.100.0.0/16,fd00:100::/112', certSANs: ['a.example'], apiserverExtraArgs: [{ name: 'v', value: '2' }] }, TEST_HOST, 'flags');
+    assert.equal(spec.nodeName, 'cp1');
+    assert.equal(spec.advertiseAddress, '192.0.2.10');
+    assert.equal(spec.networking.serviceSubnet, '10.100.0.0/16,fd00:100::/112');
+    assert.deepEqual(spec.apiServer.certSANs, ['a.example']);
+    assert.deepEqual(spec.apiServer.extraArgs, [{ name: 'v', value: '2' }]);
+  });
+  it('a problem that came from a flag is reported under the flag name', () => {
+    assert.throws(
+      () => buildSpec(undefined, { serviceSubnet: 'nope', advertiseAddress: 'x' }, TEST_HOST, 'flags'),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.equal(e.exitCode, 3);
+        assert.deepEqual(e.issues.map((l) => l.split(':')[0]), ['--apiserver-advertise-address', '--service-cidr']);
+        return true;
+      },
+    );
+  });
+  it('reports every problem at once, sorted', async () => {
+    const text = V4.replace('bindPort: 7443', 'bindPort: 0\n  bogus: 1').replace('podSubnet: 10.244.0.0/16', 'podSubnet: x').replace('kubernetesVersion: v1.35.2', 'kubernetesVersion: v1.35.2\ncertificatesDir: rel');
+    await assert.rejects(loadConfig({ path: 'c.yaml', text }, {}, TEST_HOST), (e: ConfigError) => {
+      assert.equal(e.issues.length, 1, 'schema errors come first and alone: ' + e.issues.join('|'));
+      assert.match(e.issues[0] as string, /^InitConfiguration.localAPIEndpoint.bogus: unknown field "bogus"/);
+      return true;
+    });
+    const text2 = V4.replace('podSubnet: 10.244.0.0/16', 'podSubnet: x').replace('kubernetesVersion: v1.35.2', 'kubernetesVersion: v1.35.2\ncertificatesDir: rel\ndnsDomainX: 1'.replace('\ndnsDomainX: 1', ''));
+    await assert.rejects(loadConfig({ path: 'c.yaml', text: text2 }, {}, TEST_HOST), (e: ConfigError) => {
+      assert.deepEqual(e.issues.map((l) => l.split(':')[0]), ['ClusterConfiguration.certificatesDir', 'ClusterConfiguration.networking.podSubnet']);
+      assert.deepEqual([...e.issues].sort(), e.issues);
+      return true;
+    });
+  });
+  it('suggests the right casing for a mis-cased field', async () => {
+    const text = V4.replace('advertiseAddress: 192.0.2.20', 'AdvertiseAddress: 192.0.2.20');
+    await assert.rejects(parseConfigText(text, 'c.yaml'), (e: ConfigError) =>
+      e.issues.some((l) => l.includes('unknown field "AdvertiseAddress" (did you mean "advertiseAddress"?)')),
+    );
+  });
+});
