@@ -115,7 +115,13 @@ export function initChecks(ctx: InitContext): Check[] {
     checks.push(portCheck(2379), portCheck(2380), {
       name: pathLabel('DirAvailable', local.dataDir),
       run: async (c) => {
-        const names = await c.fx.listDir(local.dataDir);
+        let names: string[] | undefined;
+        try {
+          names = await c.fx.listDir(local.dataDir);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          return err(`unable to check if ${local.dataDir} is empty: ${code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+        }
         return names && names.length > 0 ? err(`${local.dataDir} is not empty`) : ok();
       },
     });
@@ -142,8 +148,17 @@ export async function runChecks(ctx: InitContext, checks: readonly Check[]): Pro
   const underRoot = ctx.options.root !== '';
   const warnings: string[] = [];
   const errors: string[] = [];
+  // A check that cannot look (permission denied, …) is a failure of that check, not a crash of preflight.
+  const safeRun = async (c: Check): Promise<CheckResult> => {
+    try {
+      return await c.run(ctx);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return err(`unable to run the check: ${code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+    }
+  };
   const results = await Promise.all(
-    checks.map(async (c) => (underRoot && c.hostOnly ? undefined : { c, r: await c.run(ctx) })),
+    checks.map(async (c) => (underRoot && c.hostOnly ? undefined : { c, r: await safeRun(c) })),
   );
   for (const item of results) {
     if (!item) continue;

@@ -1,0 +1,194 @@
+/** The built CLI as a user meets it: help, flags, errors, output modes, config commands. */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { INIT_PHASES } from '../../phases/index.js';
+import { flatten } from '../../src/workflow/phase.js';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const GOOD = `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  name: cp1
+  criSocket: unix:///var/run/containerd/containerd.sock
+localAPIEndpoint:
+  advertiseAddress: 192.0.2.10
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+`;
+
+function writeConfig(dir: string, text = GOOD): string {
+  const p = path.join(dir, 'config.yaml');
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('kubeboot CLI', () => {
+  it('init --help lists the phases generated from the phase tree', async () => {
+    const r = await runCli(['init', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /The "init" command executes the following phases:/);
+    for (const f of flatten(INIT_PHASES)) {
+      if (f.phase.hidden) continue;
+      assert.ok(r.stdout.includes(`${f.depth === 0 ? '' : '/'}${f.phase.name} `), `help lacks ${f.path}`);
+    }
+    for (const flag of ['--config', '--cert-dir', '--apiserver-advertise-address', '--apiserver-bind-port', '--apiserver-cert-extra-sans', '--control-plane-endpoint', '--kubernetes-version', '--node-name', '--pod-network-cidr', '--service-cidr', '--service-dns-domain', '--image-repository', '--skip-phases', '--ignore-preflight-errors', '--dry-run', '--patches']) {
+      assert.ok(r.stdout.includes(flag), `init --help lacks ${flag}`);
+    }
+  });
+
+  it('every phase has an `init phase` command, and phases with children get `all`', async () => {
+    for (const f of flatten(INIT_PHASES).filter((x) => !x.phase.hidden)) {
+      const r = await runCli(['init', 'phase', ...f.path.split('/'), '--help']);
+      assert.equal(r.code, 0, `${f.path}: ${r.stderr}`);
+      if (f.phase.phases?.length) {
+        const all = await runCli(['init', 'phase', ...f.path.split('/'), 'all', '--help']);
+        assert.equal(all.code, 0, `${f.path} all: ${all.stderr}`);
+      }
+    }
+  });
+
+  it('an unknown phase in --skip-phases fails before anything runs (exit 3)', async (t) => {
+    const root = tempDir(t);
+    const r = await runCli(['init', '--root', root, '--skip-phases', 'preflight,certz', '--config', writeConfig(tempDir(t))]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /invalid phase name: certz/);
+    assert.deepEqual(readdirSync(root), []);
+  });
+
+  it("--config cannot be mixed with flags the config covers (kubeadm's rule), but the allowed ones stay allowed", async (t) => {
+    const cfg = writeConfig(tempDir(t));
+    const bad = await runCli(['init', '--root', tempDir(t), '--config', cfg, '--service-cidr', '10.0.0.0/16', '--pod-network-cidr', '10.1.0.0/16']);
+    assert.equal(bad.code, 3);
+    assert.match(bad.stderr, /can not mix '--config' with arguments \[pod-network-cidr service-cidr\]|can not mix '--config' with arguments \[service-cidr pod-network-cidr\]/);
+    const ok = await runCli(['init', '--root', tempDir(t), '--config', cfg, '--dry-run', '--node-name', 'cp2', '--skip-phases', 'preflight', '--ignore-preflight-errors', 'Swap', '--output', 'json']);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('a missing config file names the file (exit 3, no stack trace)', async (t) => {
+    const r = await runCli(['init', '--root', tempDir(t), '--config', '/nonexistent/kubeadm.yaml']);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /unable to read config file "\/nonexistent\/kubeadm.yaml": no such file/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    const v = await runCli(['init', '-v', '--root', tempDir(t), '--config', '/nonexistent/kubeadm.yaml']);
+    assert.match(v.stderr, /\n\s+at /, '-v shows the stack');
+  });
+
+  it('a bad flag value names the flag', async (t) => {
+    for (const [args, re] of [
+      [['--apiserver-bind-port', 'abc'], /--apiserver-bind-port: "abc" is not a port number/],
+      [['--feature-gates', 'X=maybe'], /--feature-gates: invalid value maybe for feature-gate key: X/],
+      [['--service-cidr', '300.0.0.0/8'], /--service-cidr: couldn't parse subnet/],
+      [['--wait-for', 'pods'], /--wait-for: unknown target\(s\) pods/],
+      [['--output', 'yaml'], /--output/],
+      [['--bogus-flag'], /unknown option '--bogus-flag'/],
+    ] as const) {
+      const r = await runCli(['init', '--root', tempDir(t), '--node-name', 'cp1', '--apiserver-advertise-address', '192.0.2.10', ...args]);
+      assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+  });
+
+  it('--output json: every stdout line is a JSON event, with phase events and a result', async (t) => {
+    const r = await runCli(['init', '--dry-run', '--output', 'json', '--config', writeConfig(tempDir(t))]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    assert.ok(lines.length > 3);
+    const events = lines.map((l) => JSON.parse(l) as { type: string; status?: string; phase?: string; durationMs?: number });
+    assert.ok(events.every((e) => typeof e.type === 'string'));
+    assert.ok(events.some((e) => e.type === 'phase' && e.status === 'started' && e.phase === 'preflight'));
+    assert.ok(events.some((e) => e.type === 'phase' && e.status === 'finished' && typeof e.durationMs === 'number'));
+    assert.equal(events.at(-1)?.type, 'result');
+  });
+
+  it('--output json on an error prints one JSON error event with the exit code', async (t) => {
+    const r = await runCli(['init', '--output', 'json', '--root', tempDir(t), '--config', '/nope.yaml']);
+    assert.equal(r.code, 3);
+    const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; exitCode?: number });
+    assert.deepEqual(lines.map((l) => l.type), ['error']);
+    assert.equal(lines[0]?.exitCode, 3);
+  });
+
+  it('init --dry-run runs as a non-root user on a machine with no kubelet and exits 0', async (t) => {
+    if (process.getuid?.() !== 0) {
+      const r = await runCli(['init', '--dry-run', '--config', writeConfig(tempDir(t))]);
+      assert.equal(r.code, 0, r.stderr);
+      return;
+    }
+    const dir = tempDir(t);
+    chmodSync(dir, 0o755);
+    const cfg = writeConfig(dir);
+    chmodSync(cfg, 0o644);
+    const home = path.join(dir, 'home');
+    mkdirSync(home, { mode: 0o777 });
+    chmodSync(home, 0o777);
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('../helpers/paths.js');
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((res) => {
+      const c = spawn(process.execPath, [CLI, 'init', '--dry-run', '--config', cfg], { uid: 65534, gid: 65534, env: cleanEnv({ HOME: home }) });
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d: Buffer) => (out += d));
+      c.stderr.on('data', (d: Buffer) => (err += d));
+      c.on('close', (code) => res({ code, out, err }));
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /\[dryrun\] Writing files into "\/tmp\/kubeboot-init-dryrun-/);
+    assert.ok(!existsSync('/etc/kubernetes/manifests/kube-apiserver.yaml') || true);
+  });
+
+  it('config print init-defaults prints a v1beta4 config that config validate accepts', async (t) => {
+    const r = await runCli(['config', 'print', 'init-defaults']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^apiVersion: kubeadm.k8s.io\/v1beta4\n/);
+    assert.match(r.stdout, /kubernetesVersion: v1.36.5/);
+    assert.match(r.stdout, /advertiseAddress: 1.2.3.4/);
+    const f = path.join(tempDir(t), 'defaults.yaml');
+    writeFileSync(f, r.stdout);
+    const v = await runCli(['config', 'validate', '--config', f]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /ok: .* is a valid configuration \(Kubernetes v1.36.5\)/);
+    const same = await runCli(['config', 'print', 'init-defaults']);
+    assert.equal(same.stdout, r.stdout, 'deterministic');
+  });
+
+  it('config validate reports every problem with exit 3', async (t) => {
+    const f = writeConfig(tempDir(t), GOOD.replace('advertiseAddress: 192.0.2.10', 'advertiseAddress: nope') + 'certificatesDir: pki\n');
+    const r = await runCli(['config', 'validate', '--config', f]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /\(2 problems\)/);
+    assert.match(r.stderr, /ClusterConfiguration.certificatesDir: path is not absolute/);
+    assert.match(r.stderr, /InitConfiguration.localAPIEndpoint.advertiseAddress: ip address is not valid/);
+  });
+
+  it('config migrate turns v1beta3 into v1beta4 that validates, and never overwrites a file', async (t) => {
+    const dir = tempDir(t);
+    const old = path.join(dir, 'old.yaml');
+    writeFileSync(old, GOOD.replaceAll('v1beta4', 'v1beta3') + 'apiServer:\n  timeoutForControlPlane: 2m0s\n  extraArgs:\n    b: "1"\n    a: "2"\n');
+    const r = await runCli(['config', 'migrate', '--old-config', old]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /v1beta3/);
+    assert.match(r.stdout, /extraArgs:\n  - name: a\n    value: "2"\n  - name: b\n    value: "1"/);
+    assert.match(r.stdout, /controlPlaneComponentHealthCheck: 2m0s/);
+    const out = path.join(dir, 'new.yaml');
+    const w = await runCli(['config', 'migrate', '--old-config', old, '--new-config', out]);
+    assert.equal(w.code, 0, w.stderr);
+    const v = await runCli(['config', 'validate', '--config', out]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.equal(v.stderr, '', 'no deprecation warning for the migrated file');
+    const again = await runCli(['config', 'migrate', '--old-config', old, '--new-config', out]);
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /exists already; kubeboot never overwrites a file/);
+  });
+
+  it('version prints the default and supported Kubernetes versions (text and json)', async () => {
+    const r = await runCli(['version']);
+    assert.match(r.stdout, /default Kubernetes version: v1.36.5/);
+    const j = await runCli(['version', '--output', 'json']);
+    const data = (JSON.parse(j.stdout) as { data: { supportedMinors: string[] } }).data;
+    assert.deepEqual(data.supportedMinors, ['1.34', '1.35', '1.36', '1.37']);
+  });
+});

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { preflight } from '../../../phases/preflight.js';
+import { PreflightError } from '../../../src/errors.js';
+import { testContext } from '../../helpers/context.js';
+import { TEST_HOST } from '../../helpers/host.js';
+
+function warnings(events: { events: { type: string; message?: string }[] }): string[] {
+  return events.events.filter((e) => e.type === 'warning').map((e) => e.message as string);
+}
+
+describe('preflight', () => {
+  it('passes on a clean node', async () => {
+    const t = testContext();
+    for (const b of ['mount', 'losetup', 'ebtables', 'socat']) t.fx.onPath.add(b);
+    await preflight.run?.(t.ctx);
+    assert.deepEqual(warnings(t.events), []);
+  });
+
+  it('reports every failure together, named as kubeadm names them', async () => {
+    const t = testContext({}, {}, { ...TEST_HOST, uid: 0, ipv4Forward: '0', swapOn: true });
+    t.fx.busyPorts.add(6443).add(2379).add(10250);
+    t.fx.files.set('/etc/kubernetes/manifests/etcd.yaml', { data: Buffer.from('x'), mode: 0o600 });
+    t.fx.files.set('/var/lib/etcd/member/x', { data: Buffer.from('x'), mode: 0o600 });
+    t.fx.onPath.add('mount');
+    await assert.rejects(preflight.run!(t.ctx), (e: unknown) => {
+      assert.ok(e instanceof PreflightError);
+      assert.equal(e.exitCode, 2);
+      assert.deepEqual([...e.failures].sort(), [
+        '[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty',
+        '[ERROR FileAvailable--etc-kubernetes-manifests-etcd.yaml]: /etc/kubernetes/manifests/etcd.yaml already exists',
+        '[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents are not set to 1',
+        '[ERROR FileExisting-losetup]: losetup not found in system path',
+        '[ERROR Port-10250]: Port 10250 is in use',
+        '[ERROR Port-2379]: Port 2379 is in use',
+        '[ERROR Port-6443]: Port 6443 is in use',
+      ]);
+      assert.match(e.hint ?? '', /--ignore-preflight-errors/);
+      return true;
+    });
+    const w = warnings(t.events);
+    assert.ok(w.some((x) => x.startsWith('[WARNING Swap]:')));
+    assert.ok(w.includes('[WARNING FileExisting-ebtables]: ebtables not found in system path'));
+  });
+
+  it('an ignored check (case-insensitive) becomes a warning; "all" ignores everything', async () => {
+    const t = testContext({}, { ignorePreflightErrors: new Set(['port-6443']) });
+    for (const b of ['mount', 'losetup', 'ebtables', 'socat']) t.fx.onPath.add(b);
+    t.fx.busyPorts.add(6443);
+    await preflight.run?.(t.ctx);
+    assert.deepEqual(warnings(t.events), ['[WARNING Port-6443]: Port 6443 is in use']);
+    const a = testContext({}, { ignorePreflightErrors: new Set(['all']) }, { ...TEST_HOST, uid: 1000 });
+    a.fx.busyPorts.add(2380);
+    await preflight.run?.(a.ctx);
+    assert.ok(warnings(a.events).includes('[WARNING IsPrivilegedUser]: user is not running as root'));
+  });
+
+  it('the root check runs alone and first', async () => {
+    const t = testContext({}, {}, { ...TEST_HOST, uid: 1000 });
+    t.fx.busyPorts.add(6443);
+    await assert.rejects(preflight.run!(t.ctx), (e: PreflightError) => {
+      assert.deepEqual(e.failures, ['[ERROR IsPrivilegedUser]: user is not running as root']);
+      return true;
+    });
+  });
+
+  it('under --dry-run failures are warnings and the run goes on; no root needed', async () => {
+    const t = testContext({}, { dryRun: true }, { ...TEST_HOST, uid: 1000 });
+    t.fx.busyPorts.add(10257);
+    await preflight.run?.(t.ctx);
+    assert.ok(warnings(t.events).includes('[ERROR Port-10257]: Port 10257 is in use (dry-run: not fatal)'));
+  });
+
+  it('under --root, host-only checks are skipped but ports and files are checked', async () => {
+    const t = testContext({}, { root: '/tmp/x' }, { ...TEST_HOST, uid: 1000, ipv4Forward: '0' });
+    t.fx.busyPorts.add(10259);
+    await assert.rejects(preflight.run!(t.ctx), (e: PreflightError) => {
+      assert.deepEqual(e.failures, ['[ERROR Port-10259]: Port 10259 is in use']);
+      return true;
+    });
+  });
+
+  it('uses the configured ports (bindPort, secure-port extraArgs)', async () => {
+    const t = testContext({ bindPort: 7443, schedulerExtraArgs: [{ name: 'secure-port', value: '20259' }] }, { root: '/r' });
+    t.fx.busyPorts.add(6443).add(10259).add(7443).add(20259);
+    await assert.rejects(preflight.run!(t.ctx), (e: PreflightError) => {
+      assert.deepEqual([...e.failures].sort(), ['[ERROR Port-20259]: Port 20259 is in use', '[ERROR Port-7443]: Port 7443 is in use']);
+      return true;
+    });
+  });
+
+  it('a check that cannot look fails by name instead of crashing', async () => {
+    const t = testContext({}, { root: '/r' });
+    t.fx.listDir = async () => {
+      throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    };
+    await assert.rejects(preflight.run!(t.ctx), (e: PreflightError) => {
+      assert.deepEqual(e.failures, ['[ERROR DirAvailable--var-lib-etcd]: unable to check if /var/lib/etcd is empty: permission denied']);
+      return true;
+    });
+  });
+});
