@@ -14,9 +14,10 @@ export async function runWithListr<C>(list: readonly FlatPhase<C>[], run: Step<C
       .filter(hasSelected)
       .map((item) => ({
         title: item.path,
+        rendererOptions: { outputBar: Infinity, persistentOutput: true },
         task: async (_: unknown, task: { newListr: (t: unknown[], o?: unknown) => unknown; output: string }) => {
           setListrSink((line) => {
-            task.output = line;
+            task.output = line; // each line is kept: outputBar Infinity + persistentOutput
           });
           try {
             await run(item);
@@ -31,7 +32,7 @@ export async function runWithListr<C>(list: readonly FlatPhase<C>[], run: Step<C
   const tasks = new Listr(build(undefined) as never, {
     concurrent: false,
     exitOnError: true,
-    rendererOptions: { collapseSubtasks: false, showErrorMessage: false, persistentOutput: true } as never,
+    rendererOptions: { collapseSubtasks: false, showErrorMessage: false } as never,
   });
   await tasks.run();
 }
