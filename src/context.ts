@@ -32,6 +32,8 @@ export interface FileRecord {
   readonly path: string;
   readonly mode: number;
   readonly status: WriteStatus;
+  /** the phase that wrote it */
+  readonly by: string;
 }
 
 /** Every file the run wrote or left unchanged, in order. */
@@ -42,7 +44,7 @@ export async function writeFile(ctx: InitContext, path: string, content: string 
   const status = await ctx.fx.writeFileAtomic(path, content, mode);
   ctx.out.file(path, mode, status);
   const list = ctx.slots.get(WRITTEN_FILES) ?? [];
-  list.push({ path, mode, status });
+  list.push({ path, mode, status, by: ctx.out.currentPhase ?? 'init' });
   ctx.slots.set(WRITTEN_FILES, list);
   return status;
 }

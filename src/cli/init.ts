@@ -11,6 +11,7 @@ import { ConfigError } from '../errors.js';
 import { Output } from '../workflow/events.js';
 import { runWorkflow } from '../workflow/run.js';
 import { Slots } from '../workflow/slots.js';
+import { RECORDED_CONFIG, recordConfig, recordFiles } from '../state.js';
 import { makeReporter, useListr } from './io.js';
 import { checkConfigMixing, configFlags, globalOptions, waitOptions } from './options.js';
 import { interruptSignal } from './signals.js';
@@ -64,14 +65,26 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
   if (dryRun) out.log('dryrun', `Writing files into "${(fx as DryRunEffects).dir}" instead of ${g.root ? `"${g.root}"` : 'the host'}`);
   const { INIT_PHASES } = await import('../../phases/index.js');
   const skip = flags.skipPhases ?? loaded.spec.skipPhases;
-  const result = await runWorkflow({
-    tree: INIT_PHASES,
-    ctx,
-    filter,
-    skip,
-    signal: interruptSignal(),
-    listr: useListr(g),
-  });
+  let result;
+  try {
+    result = await runWorkflow({
+      tree: INIT_PHASES,
+      ctx,
+      filter,
+      skip,
+      signal: interruptSignal(),
+      listr: useListr(g),
+    });
+  } finally {
+    // The ledger of files kubeboot wrote is kept even when a phase fails, so that reset can clean up.
+    const wrote = (ctx.slots.get(WRITTEN_FILES) ?? []).filter((f) => f.status === 'written');
+    if (!dryRun && wrote.length > 0) await recordFiles(fx, wrote);
+  }
+  if (!dryRun) {
+    const status = await recordConfig(fx, loaded.spec);
+    out.file(RECORDED_CONFIG, 0o600, status);
+    await recordFiles(fx, [{ path: RECORDED_CONFIG, mode: 0o600, by: 'init' }]);
+  }
 
   const files = ctx.slots.get(WRITTEN_FILES) ?? [];
   const written = files.filter((f) => f.status === 'written');
