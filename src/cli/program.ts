@@ -28,6 +28,21 @@ export function phaseListText(tree: readonly Phase<InitContext>[]): string {
   return `\nThe "init" command executes the following phases:\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`;
 }
 
+/**
+ * Commander lets an ancestor (`init`, which declares the same flags) consume options typed after
+ * `init phase …`; hand the ones this phase command also declares back to it, so that cmd.opts() sees them.
+ */
+function reclaimPhaseOptions(cmd: Command): Command {
+  for (let p = cmd.parent; p; p = p.parent) {
+    for (const opt of p.options) {
+      const key = opt.attributeName();
+      if (p.getOptionValueSource(key) !== 'cli' || cmd.getOptionValueSource(key) === 'cli') continue;
+      if (cmd.options.some((o) => o.attributeName() === key)) cmd.setOptionValueWithSource(key, p.getOptionValue(key), 'cli');
+    }
+  }
+  return cmd;
+}
+
 function addPhaseCommands(parent: Command, phases: readonly Phase<InitContext>[], prefix: string, onRun: (cmd: Command, filter: string) => Promise<void>): void {
   for (const p of phases) {
     if (p.hidden) continue;
@@ -43,12 +58,12 @@ function addPhaseCommands(parent: Command, phases: readonly Phase<InitContext>[]
     if (p.phases && p.phases.length > 0) {
       const all = new Command('all').description(`Run all ${p.name} phases`);
       attachFlags(all);
-      all.action(async (_o, c: Command) => onRun(c, path));
+      all.action(async (_o, c: Command) => onRun(reclaimPhaseOptions(c), path));
       cmd.addCommand(all);
       addPhaseCommands(cmd, p.phases, path, onRun);
     } else {
       attachFlags(cmd);
-      cmd.action(async (_o, c: Command) => onRun(c, path));
+      cmd.action(async (_o, c: Command) => onRun(reclaimPhaseOptions(c), path));
     }
     parent.addCommand(cmd);
   }

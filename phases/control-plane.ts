@@ -1,0 +1,165 @@
+/**
+ * control-plane: the kube-apiserver, kube-controller-manager and kube-scheduler static pod manifests
+ * (sub-phases generated from CONTROL_PLANE_COMPONENTS). Also exports the manifest writer the etcd phase
+ * uses: templates → pure render (+ patches) → static-pod-path hygiene → atomic 0600 write.
+ *
+ * Light at import time: the renderer, templates, patches and effects are loaded inside run().
+ */
+import type { InitContext } from '../src/context.js';
+import type { StaticPodTemplates, StaticPodComponent } from '../src/render/templates.js';
+import type { LoadedPatches } from '../src/render/patches.js';
+import type { Phase } from '../src/workflow/phase.js';
+import { slot } from '../src/workflow/slots.js';
+
+/** Parsed templates, loaded once per run. */
+export const STATIC_POD_TEMPLATES = slot<StaticPodTemplates>('static-pod-templates');
+/** The patch directory, read once per run (keyed by its resolved path). */
+export const LOADED_PATCHES = slot<LoadedPatches>('loaded-patches');
+/** Stray static-pod-path files already warned about in this run. */
+const HYGIENE_WARNED = slot<Set<string>>('static-pod-path-warned');
+
+const COMMON_FLAGS = ['cert-dir', 'config', 'kubernetes-version', 'image-repository', 'patches', 'dry-run'] as const;
+
+/** The control-plane sub-phases, as data (kubeadm's names, short texts and per-component flags). */
+export const CONTROL_PLANE_COMPONENTS = [
+  {
+    name: 'apiserver',
+    component: 'kube-apiserver',
+    flags: [
+      'apiserver-advertise-address',
+      'control-plane-endpoint',
+      'apiserver-bind-port',
+      'apiserver-extra-args',
+      'feature-gates',
+      'service-cidr',
+      'service-dns-domain',
+    ],
+  },
+  { name: 'controller-manager', component: 'kube-controller-manager', flags: ['controller-manager-extra-args', 'pod-network-cidr'] },
+  { name: 'scheduler', component: 'kube-scheduler', flags: ['scheduler-extra-args'] },
+] as const satisfies readonly { name: string; component: StaticPodComponent; flags: readonly string[] }[];
+
+/** Reads (once per run) the user's patch directory from the real filesystem path as given, like --config. */
+async function loadPatches(ctx: InitContext): Promise<LoadedPatches | undefined> {
+  const dir = ctx.spec.patchesDirectory;
+  if (dir === '') return undefined;
+  const path = await import('node:path');
+  const resolved = path.resolve(dir);
+  const cached = ctx.slots.get(LOADED_PATCHES);
+  if (cached && cached.dir === resolved) return cached;
+  const [{ RealEffects }, { loadPatchFiles, PatchError }] = await Promise.all([
+    import('../src/effects/real.js'),
+    import('../src/render/patches.js'),
+  ]);
+  const { OperationError } = await import('../src/errors.js');
+  ctx.out.log('patches', `Reading patches from path "${dir}"`);
+  let loaded: LoadedPatches;
+  try {
+    // The patch directory is the user's input (like --config), not node state: it is read from the path
+    // as given on the real filesystem, never mapped under --root or the dry-run directory.
+    loaded = await loadPatchFiles(resolved, new RealEffects(''));
+  } catch (err) {
+    if (err instanceof PatchError) throw new OperationError(err.message, { cause: err });
+    throw err;
+  }
+  for (const i of loaded.ignored) ctx.out.log('patches', `Ignoring file "${i.name}": ${i.reason}`);
+  if (loaded.files.length > 0) {
+    ctx.out.log('patches', `Found the following patch files: [${loaded.files.map((f) => path.basename(f.path)).join(' ')}]`);
+  }
+  if (loaded.ignored.length > 0) {
+    ctx.out.log('patches', `Ignored the following files: [${loaded.ignored.map((i) => i.name).join(' ')}]`);
+  }
+  ctx.slots.set(LOADED_PATCHES, loaded);
+  return loaded;
+}
+
+/** kubeadm's external-CA rule as far as the KCM cares: ca.crt present, ca.key absent. */
+async function usingExternalCA(ctx: InitContext): Promise<boolean> {
+  const dir = ctx.spec.paths.certificatesDir;
+  const [crt, key] = await Promise.all([ctx.fx.stat(`${dir}/ca.crt`), ctx.fx.stat(`${dir}/ca.key`)]);
+  return crt !== undefined && key === undefined;
+}
+
+/**
+ * Renders one component's manifest and writes it to the static pod path, after checking that path:
+ * stray files are warned about (once per run), two files defining the same pod are an error.
+ */
+export async function writeStaticPodManifest(ctx: InitContext, component: StaticPodComponent): Promise<void> {
+  const [{ loadStaticPodTemplates }, { renderStaticPod }, { PatchError }, { checkStaticPodPath, kubeletReads }, { OperationError }, { writeFile }] =
+    await Promise.all([
+      import('../src/render/templates.js'),
+      import('../src/render/manifests.js'),
+      import('../src/render/patches.js'),
+      import('../src/render/hygiene.js'),
+      import('../src/errors.js'),
+      import('../src/context.js'),
+    ]);
+  let templates = ctx.slots.get(STATIC_POD_TEMPLATES);
+  if (!templates) {
+    templates = await loadStaticPodTemplates();
+    ctx.slots.set(STATIC_POD_TEMPLATES, templates);
+  }
+  const patches = await loadPatches(ctx);
+  const externalCA = component === 'kube-controller-manager' ? await usingExternalCA(ctx) : false;
+  let rendered;
+  try {
+    rendered = renderStaticPod(ctx.spec, ctx.host, templates, component, { externalCA, patches: patches?.files ?? [] });
+  } catch (err) {
+    if (err instanceof PatchError || (err instanceof Error && err.message.startsWith('the patched static Pod manifest'))) {
+      throw new OperationError(`failed to patch static Pod manifest file for "${component}": ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+  for (const w of rendered.warnings) ctx.out.warn(w);
+  for (const a of rendered.patchesApplied) ctx.out.log('patches', `Applied patch of type "${a.type}" to target "${component}"`);
+
+  const dir = ctx.spec.paths.manifestsDir;
+  const names = (await ctx.fx.listDir(dir)) ?? [];
+  const entries = await Promise.all(
+    names.map(async (name) => {
+      const p = `${dir}/${name}`;
+      const st = name.startsWith('.') ? undefined : await ctx.fx.stat(p);
+      const kind = st?.kind ?? 'other';
+      const content = kubeletReads({ name, kind }) ? (await ctx.fx.readFile(p))?.toString('utf8') : undefined;
+      return { name, kind, content };
+    }),
+  );
+  const report = checkStaticPodPath(dir, entries, [rendered], ctx.spec.paths.tmpDir);
+  const warned = ctx.slots.get(HYGIENE_WARNED) ?? new Set<string>();
+  for (const w of report.warnings) {
+    if (warned.has(w.name)) continue;
+    warned.add(w.name);
+    ctx.out.warn(w.message);
+  }
+  ctx.slots.set(HYGIENE_WARNED, warned);
+  if (report.conflicts.length > 0) {
+    throw new OperationError(`static pod path ${dir} would define the same pod twice: ${report.conflicts.join('; ')}`, {
+      hint: `the kubelet reads every file in ${dir} whose name does not start with "."; move backups and copies to ${ctx.spec.paths.tmpDir}/`,
+    });
+  }
+  await ctx.fx.mkdir(dir, 0o700);
+  await writeFile(ctx, rendered.path, rendered.content, rendered.mode);
+}
+
+function componentPhase(c: (typeof CONTROL_PLANE_COMPONENTS)[number]): Phase<InitContext> {
+  return {
+    name: c.name,
+    short: `Generates the ${c.component} static Pod manifest`,
+    flags: [...COMMON_FLAGS, ...c.flags],
+    async run(ctx) {
+      ctx.out.log('control-plane', `Creating static Pod manifest for "${c.component}"`);
+      await writeStaticPodManifest(ctx, c.component);
+    },
+  };
+}
+
+export const controlPlane: Phase<InitContext> = {
+  name: 'control-plane',
+  short: 'Generate all static Pod manifest files necessary to establish the control plane',
+  long: 'Generate the kube-apiserver, kube-controller-manager and kube-scheduler static Pod manifests in /etc/kubernetes/manifests (mode 0600), applying --patches / patches.directory.',
+  flags: [...COMMON_FLAGS, ...new Set(CONTROL_PLANE_COMPONENTS.flatMap((c) => [...c.flags]))],
+  phases: CONTROL_PLANE_COMPONENTS.map(componentPhase),
+  async run(ctx) {
+    ctx.out.log('control-plane', `Using manifest folder "${ctx.spec.paths.manifestsDir}"`);
+  },
+};
