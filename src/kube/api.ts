@@ -1,0 +1,99 @@
+/** A small Kubernetes API client over the effects' HTTPS (client certificate auth), and the cluster-admins binding. */
+import type { Effects, HttpResponse } from '../effects/types.js';
+import type { ClientCredentials } from './kubeconfig.js';
+
+export interface ApiResult<T = unknown> {
+  readonly status: number;
+  readonly body: T | undefined;
+  readonly text: string;
+}
+
+export class ApiClient {
+  constructor(
+    private readonly fx: Effects,
+    readonly creds: ClientCredentials,
+    readonly label: string,
+  ) {}
+
+  async request<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 5000): Promise<ApiResult<T>> {
+    const res: HttpResponse = await this.fx.http({
+      url: `${this.creds.server}${path}`,
+      method,
+      headers: { accept: 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(this.creds.ca !== undefined ? { ca: this.creds.ca } : {}),
+      cert: this.creds.cert,
+      key: this.creds.key,
+      insecure: this.creds.insecure,
+      timeoutMs,
+    });
+    let parsed: T | undefined;
+    try {
+      parsed = res.body === '' ? undefined : (JSON.parse(res.body) as T);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, body: parsed, text: res.body };
+  }
+}
+
+/** `message` of a metav1.Status body, or the raw text. */
+export function statusMessage(r: ApiResult): string {
+  const b = r.body as { message?: unknown } | undefined;
+  if (b && typeof b.message === 'string') return b.message;
+  return r.text.trim().slice(0, 200) || `HTTP ${r.status}`;
+}
+
+export const CLUSTER_ADMINS = 'kubeadm:cluster-admins';
+export const CRB_PATH = '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings';
+
+/** ClusterRoleBinding kubeadm:cluster-admins → ClusterRole cluster-admin for the Group kubeadm:cluster-admins (reference §1.5). */
+export function clusterAdminsBinding(): Record<string, unknown> {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: CLUSTER_ADMINS },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: CLUSTER_ADMINS }],
+  };
+}
+
+export type EnsureOutcome =
+  | { readonly ok: true; readonly how: 'exists' | 'created-admin' | 'created-super-admin' | 'already-exists' }
+  | { readonly ok: false; readonly error: string };
+
+/**
+ * Makes sure the ClusterRoleBinding kubeadm:cluster-admins exists before admin.conf is used: GET it with admin.conf;
+ * on 403 (admin.conf's group has no rights yet) create it with super-admin.conf; on 404 create it with admin.conf;
+ * 409 AlreadyExists counts as success. One attempt; the caller retries.
+ */
+export async function ensureClusterAdmins(
+  admin: ApiClient,
+  superAdmin: () => Promise<ApiClient | undefined>,
+  timeoutMs: number,
+): Promise<EnsureOutcome> {
+  const get = await admin.request('GET', `${CRB_PATH}/${encodeURIComponent(CLUSTER_ADMINS)}`, undefined, timeoutMs);
+  if (get.status === 200) return { ok: true, how: 'exists' };
+  let client: ApiClient;
+  let how: 'created-admin' | 'created-super-admin';
+  if (get.status === 403) {
+    const sa = await superAdmin();
+    if (!sa) {
+      return {
+        ok: false,
+        error: `the ClusterRoleBinding for the ${CLUSTER_ADMINS} Group is missing but there is no super-admin.conf to create it`,
+      };
+    }
+    client = sa;
+    how = 'created-super-admin';
+  } else if (get.status === 404) {
+    client = admin;
+    how = 'created-admin';
+  } else {
+    return { ok: false, error: `GET ${CRB_PATH}/${CLUSTER_ADMINS} with ${admin.label}: ${get.status} ${statusMessage(get)}` };
+  }
+  const post = await client.request('POST', CRB_PATH, clusterAdminsBinding(), timeoutMs);
+  if (post.status === 200 || post.status === 201) return { ok: true, how };
+  if (post.status === 409) return { ok: true, how: 'already-exists' };
+  return { ok: false, error: `POST ${CRB_PATH} with ${client.label}: ${post.status} ${statusMessage(post)}` };
+}

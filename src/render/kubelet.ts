@@ -1,0 +1,281 @@
+/**
+ * The kubelet files kubelet-start writes (reference §6, deltas §6), as data:
+ *   /var/lib/kubelet/kubeadm-flags.env      KUBELET_KUBEADM_ARGS="…" (per the version row's flagsEnv)
+ *   /var/lib/kubelet/instance-config.yaml   containerRuntimeEndpoint only (when the row has instanceConfig)
+ *   /var/lib/kubelet/config.yaml            template ← user KubeletConfiguration ← kubeadm defaulting
+ *                                           ← instance config ← kubeletconfiguration patches
+ * PURE: the template object, the host name and the patch function come in as arguments.
+ * (loadKubeletTemplate at the bottom reads kubeboot's own template file; it is not a render function.)
+ */
+import type { Arg, ClusterSpec } from '../config/spec.js';
+import { mergeArgs } from './args.js';
+import { indexedIp, parseCidr } from '../util/net.js';
+import { toYaml } from './yaml.js';
+
+export const KUBELET_API_VERSION = 'kubelet.config.k8s.io/v1beta1';
+export const KUBELET_FILE_MODE = 0o644;
+
+export interface RenderedFile {
+  readonly path: string;
+  readonly mode: number;
+  readonly content: string;
+}
+
+export type PlainObject = Record<string, unknown>;
+
+/** A `kubeletconfiguration` patch step: takes the document, returns it patched plus one line per applied patch. */
+export type KubeletPatchFn = (doc: PlainObject) => { readonly doc: PlainObject; readonly applied: readonly string[] };
+
+export interface KubeletRenderInput {
+  readonly spec: ClusterSpec;
+  /** the OS hostname (host facts), for --hostname-override */
+  readonly hostname: string;
+  /** templates/kubelet-config.yaml, parsed */
+  readonly template: PlainObject;
+  /** user patches for the `kubeletconfiguration` target (none when undefined) */
+  readonly patch?: KubeletPatchFn;
+}
+
+export interface KubeletFiles {
+  readonly flagsEnv: RenderedFile;
+  readonly instanceConfig: RenderedFile | undefined;
+  readonly config: RenderedFile;
+  /** the final KubeletConfiguration as data (wait-control-plane reads healthz from it) */
+  readonly configObject: PlainObject;
+  /** the kubelet flags written into kubeadm-flags.env, in order */
+  readonly flags: readonly string[];
+  /** messages for the user (recommended values overridden, flags dropped) */
+  readonly warnings: readonly string[];
+  /** "[patches] …" lines: the instance-config patch, then each user patch */
+  readonly patchLines: readonly string[];
+}
+
+export const STRATEGIC_MERGE = 'application/strategic-merge-patch+json';
+
+// ---------------------------------------------------------------------------------------------
+// small pure helpers
+
+function isPlainObject(v: unknown): v is PlainObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Deep merge: mappings merge key by key, everything else (lists included) is replaced; null keeps the base. */
+export function deepMerge(base: PlainObject, over: PlainObject): PlainObject {
+  const out: PlainObject = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null || v === undefined) continue;
+    const b = out[k];
+    out[k] = isPlainObject(b) && isPlainObject(v) ? deepMerge(b, v) : structuredClone(v);
+  }
+  return out;
+}
+
+function getPath(o: PlainObject, path: readonly string[]): unknown {
+  let cur: unknown = o;
+  for (const p of path) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[p];
+  }
+  return cur;
+}
+
+function setPath(o: PlainObject, path: readonly string[], value: unknown): void {
+  let cur: PlainObject = o;
+  for (const p of path.slice(0, -1)) {
+    const next = cur[p];
+    if (!isPlainObject(next)) cur[p] = {};
+    cur = cur[p] as PlainObject;
+  }
+  cur[path[path.length - 1] as string] = value;
+}
+
+/** Go's %q for the strings kubelet flags hold. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) as number;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+function minorAtLeast(minor: string, min: string): boolean {
+  const [a1, a2] = minor.split('.').map(Number);
+  const [b1, b2] = min.split('.').map(Number);
+  return (a1 as number) > (b1 as number) || ((a1 as number) === (b1 as number) && (a2 as number) >= (b2 as number));
+}
+
+/** The 10th address of the first service CIDR (kubeadm's GetDNSIP); 10.96.0.10 when it cannot be computed. */
+export function clusterDnsIp(serviceSubnet: string): string {
+  const first = serviceSubnet.split(',')[0] ?? '';
+  const c = parseCidr(first);
+  return c ? indexedIp(c, 10) : '10.96.0.10';
+}
+
+// ---------------------------------------------------------------------------------------------
+// the three files
+
+/** kubeadm-flags.env: the default kubelet flags of this version merged with nodeRegistration.kubeletExtraArgs. */
+export function renderFlagsEnv(spec: ClusterSpec, hostname: string): { file: RenderedFile; flags: string[]; warnings: string[] } {
+  const row = spec.version;
+  const warnings: string[] = [];
+  const defaults: Arg[] = [];
+  if (row.flagsEnv === 'cri-and-pause') defaults.push({ name: 'container-runtime-endpoint', value: spec.criSocket });
+  if (row.flagsEnv === 'cri-and-pause' || row.flagsEnv === 'pause') {
+    defaults.push({ name: 'pod-infra-container-image', value: `${spec.imageRepository}/pause:${row.pauseTag}` });
+  }
+  // the node name: nodeRegistration.name (defaulted to the hostname), overridden by a hostname-override extra arg
+  const override = [...spec.kubeletExtraArgs].reverse().find((a) => a.name === 'hostname-override');
+  const nodeName = override ? override.value : spec.nodeName;
+  if (nodeName !== hostname) defaults.push({ name: 'hostname-override', value: nodeName });
+
+  let extra = spec.kubeletExtraArgs;
+  // kubelet 1.35+ refuses --pod-infra-container-image (kubernetes#133779): never emit it there
+  if (minorAtLeast(row.minor, '1.35') && extra.some((a) => a.name === 'pod-infra-container-image')) {
+    warnings.push(
+      `nodeRegistration.kubeletExtraArgs: dropped "pod-infra-container-image": the kubelet ${row.minor} rejects --pod-infra-container-image (the sandbox image is configured in the container runtime)`,
+    );
+    extra = extra.filter((a) => a.name !== 'pod-infra-container-image');
+  }
+  const merged = mergeArgs(defaults, extra, row.extraArgsOrder);
+  const flags = merged.map((a) => `--${a.name}=${a.value}`);
+  const content = `KUBELET_KUBEADM_ARGS=${goQuote(flags.join(' '))}\n`;
+  return { file: { path: `${spec.paths.kubeletDir}/kubeadm-flags.env`, mode: KUBELET_FILE_MODE, content }, flags, warnings };
+}
+
+/** instance-config.yaml: a KubeletConfiguration holding only containerRuntimeEndpoint (NodeLocalCRISocket). */
+export function instanceConfigObject(spec: ClusterSpec): PlainObject {
+  return { apiVersion: KUBELET_API_VERSION, kind: 'KubeletConfiguration', containerRuntimeEndpoint: spec.criSocket };
+}
+
+interface Recommended {
+  readonly path: readonly string[];
+  readonly value: unknown;
+  /** when the user's value is "different" (default: not deep-equal) */
+  readonly differs?: (v: unknown) => boolean;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * KubeletConfiguration defaulting as kubeadm does it (reference §6.4): the template's values are kubeadm's defaults,
+ * a value the user set wins but earns a warning when it differs from the recommended one; rotateCertificates is forced.
+ */
+export function renderKubeletConfigObject(
+  spec: ClusterSpec,
+  template: PlainObject,
+): { doc: PlainObject; warnings: string[] } {
+  const warnings: string[] = [];
+  const base = structuredClone(template);
+  const clientCAFile = `${spec.paths.certificatesDir.replace(/\/+$/, '')}/ca.crt`;
+  setPath(base, ['authentication', 'x509', 'clientCAFile'], clientCAFile);
+  setPath(base, ['clusterDNS'], [clusterDnsIp(spec.networking.serviceSubnet)]);
+  setPath(base, ['clusterDomain'], spec.networking.dnsDomain);
+  setPath(base, ['staticPodPath'], spec.paths.manifestsDir);
+  base.apiVersion = KUBELET_API_VERSION;
+  base.kind = 'KubeletConfiguration';
+
+  const user: PlainObject = structuredClone((spec.kubeletConfiguration ?? {}) as PlainObject);
+  delete user.apiVersion;
+  delete user.kind;
+  const recommended: Recommended[] = [
+    { path: ['staticPodPath'], value: spec.paths.manifestsDir },
+    { path: ['clusterDNS'], value: getPath(base, ['clusterDNS']) },
+    { path: ['clusterDomain'], value: spec.networking.dnsDomain },
+    { path: ['authentication', 'x509', 'clientCAFile'], value: clientCAFile },
+    { path: ['authentication', 'anonymous', 'enabled'], value: false, differs: (v) => v === true },
+    { path: ['authentication', 'webhook', 'enabled'], value: true, differs: (v) => v === false },
+    { path: ['authorization', 'mode'], value: 'Webhook' },
+    { path: ['healthzBindAddress'], value: getPath(base, ['healthzBindAddress']) },
+    { path: ['healthzPort'], value: getPath(base, ['healthzPort']) },
+    { path: ['readOnlyPort'], value: 0 },
+  ];
+  for (const r of recommended) {
+    const v = getPath(user, r.path);
+    if (v === undefined || v === null || v === '') continue;
+    if (r.differs ? r.differs(v) : !same(v, r.value)) {
+      warnings.push(
+        `KubeletConfiguration.${r.path.join('.')}: the value recommended by kubeadm is ${JSON.stringify(r.value)}; the config file sets ${JSON.stringify(v)} (kept)`,
+      );
+    }
+  }
+  const doc = deepMerge(base, user);
+  if (doc.rotateCertificates !== true) {
+    if (user.rotateCertificates === false) warnings.push('KubeletConfiguration.rotateCertificates: forced to true (kubeadm always enables client certificate rotation)');
+    doc.rotateCertificates = true;
+  }
+  if (typeof doc.cgroupDriver !== 'string' || doc.cgroupDriver === '') doc.cgroupDriver = 'systemd';
+  return { doc, warnings };
+}
+
+/** All three kubelet files, in the order kubelet-start writes them. */
+export function renderKubeletFiles(input: KubeletRenderInput): KubeletFiles {
+  const { spec } = input;
+  const dir = spec.paths.kubeletDir;
+  const env = renderFlagsEnv(spec, input.hostname);
+  const cfg = renderKubeletConfigObject(spec, input.template);
+  let doc = cfg.doc;
+  const patchLines: string[] = [];
+  let instanceConfig: RenderedFile | undefined;
+  if (spec.version.instanceConfig) {
+    const inst = instanceConfigObject(spec);
+    instanceConfig = { path: `${dir}/instance-config.yaml`, mode: KUBELET_FILE_MODE, content: toYaml(inst) };
+    // applied over config.yaml as a strategic-merge patch, before any user patch (deltas §6)
+    const { apiVersion: _a, kind: _k, ...fields } = inst;
+    doc = deepMerge(doc, fields);
+    patchLines.push(`Applied patch of type "${STRATEGIC_MERGE}" to target "kubeletconfiguration"`);
+  }
+  if (input.patch) {
+    const r = input.patch(doc);
+    doc = r.doc;
+    patchLines.push(...r.applied);
+  }
+  return {
+    flagsEnv: env.file,
+    instanceConfig,
+    config: { path: `${dir}/config.yaml`, mode: KUBELET_FILE_MODE, content: toYaml(doc) },
+    configObject: doc,
+    flags: env.flags,
+    warnings: [...env.warnings, ...cfg.warnings],
+    patchLines,
+  };
+}
+
+/** The kubelet healthz endpoint a KubeletConfiguration asks for (port 0 disables it). */
+export function kubeletHealthzEndpoint(doc: PlainObject): { host: string; port: number } {
+  const host = typeof doc.healthzBindAddress === 'string' && doc.healthzBindAddress !== '' ? doc.healthzBindAddress : '127.0.0.1';
+  const port = typeof doc.healthzPort === 'number' ? doc.healthzPort : Number(doc.healthzPort ?? 10248);
+  return { host, port: Number.isFinite(port) ? port : 10248 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// not a render function: reads kubeboot's own template (package data, not node state; see render/templates.ts)
+
+let templateCache: PlainObject | undefined;
+
+/** templates/kubelet-config.yaml from the package (the directory render/templates.ts locates). */
+export async function loadKubeletTemplate(): Promise<PlainObject> {
+  if (templateCache) return structuredClone(templateCache);
+  const { readFile } = await import('node:fs/promises');
+  const { templatesDir } = await import('./templates.js');
+  const { parseYaml } = await import('./yaml.js');
+  const file = `${templatesDir().replace(/\/$/, '')}/kubelet-config.yaml`;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`internal: cannot read template ${file}: ${(err as Error).message}; reinstall kubeboot`);
+  }
+  const parsed = parseYaml(text);
+  if (!isPlainObject(parsed)) throw new Error(`internal: template ${file} is not a YAML mapping; reinstall kubeboot`);
+  templateCache = parsed;
+  return structuredClone(parsed);
+}

@@ -1,0 +1,935 @@
+/**
+ * The kubelet + API server test double (TEST code; product code never imports it). It follows the real contract:
+ *
+ *  - the "kubelet" starts once <root>/var/lib/kubelet/config.yaml exists (as a kubelet restarted by systemd would),
+ *    serves /healthz on its healthzBindAddress:healthzPort, takes its node name from --hostname-override in
+ *    kubeadm-flags.env (else the OS hostname), and watches staticPodPath (mapped under the root): every non-dot file
+ *    is a pod; a file that appears, changes or disappears starts, restarts or stops that pod;
+ *  - etcd runs FOR REAL (Debian's etcd, the manifest's command line with host paths mapped under the root; the etcd
+ *    3.6 flag forms are translated to the 3.4 ones Debian ships); kube-apiserver, kube-controller-manager and
+ *    kube-scheduler are pretended: their health endpoints are served on the addresses and ports of their manifests,
+ *    and the "kube-apiserver" IS the API server below;
+ *  - the API server speaks real TLS with kubeboot's certificates (the manifest's --tls-cert-file/--tls-private-key-file,
+ *    clients checked against --client-ca-file) and authorizes by the client certificate's O: system:masters may do
+ *    everything, kubeadm:cluster-admins only once the ClusterRoleBinding kubeadm:cluster-admins exists, others get 403;
+ *  - mirror pods `<pod>-<node>` in kube-system carry kubernetes.io/config.{mirror,hash,source,seen}, container
+ *    statuses (containerID, started, ready, startedAt, restartCount, lastState.terminated) and a Ready condition;
+ *  - faults: crash-loop a component (exit code and log lines), start it slowly, never make it ready, keep the kubelet down.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { promises as fs, mkdtempSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { promisify } from 'node:util';
+import * as yaml from 'js-yaml';
+
+const execFileP = promisify(execFile);
+
+export interface CrashLoopFault {
+  /** exit code of each run (default 1) */
+  readonly exitCode?: number;
+  /** what the container prints before it exits (default: one line naming the fault) */
+  readonly logLines?: readonly string[];
+  /** how long each run lasts before it exits (default 150 ms) */
+  readonly runMs?: number;
+  /** the back-off before the next run (default 200 ms) */
+  readonly backoffMs?: number;
+}
+
+export interface ComponentFault {
+  readonly crashLoop?: CrashLoopFault;
+  /** the container starts only after this long (image pull, slow start) */
+  readonly slowStartMs?: number;
+  /** the container runs (live) but never becomes ready */
+  readonly neverReady?: boolean;
+}
+
+export interface DoubleOptions {
+  /** the --root kubeboot writes under */
+  readonly root: string;
+  /** overrides the node name the kubelet would take from kubeadm-flags.env / the OS hostname */
+  readonly nodeName?: string;
+  /** per static pod name (etcd, kube-apiserver, …) */
+  readonly faults?: Readonly<Record<string, ComponentFault>>;
+  /** the kubelet never comes up (no healthz, no pods) */
+  readonly kubeletDown?: boolean;
+  /** how often the static pod path is rescanned (ms, default 20) */
+  readonly syncMs?: number;
+  /** time from "running" to "ready" for the pretended components (ms, default 30) */
+  readonly readyDelayMs?: number;
+  /** the etcd binary (default: etcd on PATH) */
+  readonly etcdBinary?: string;
+  /** translate etcd 3.6 flags to the 3.4 forms of Debian's etcd (default true) */
+  readonly etcdFlagCompat?: boolean;
+  /** diagnostic lines (default: none) */
+  readonly log?: (line: string) => void;
+  /**
+   * When set, the double keeps a CRI view of its containers (ids, states, attempts, logs) in this JSON file, which
+   * test/double/crictl-shim.ts serves as `crictl ps -a -o json` and `crictl logs`.
+   */
+  readonly criStateFile?: string;
+  /** the CRI socket the shim expects in --runtime-endpoint (default: any) */
+  readonly criSocket?: string;
+}
+
+export interface CriContainer {
+  readonly id: string;
+  readonly podName: string;
+  readonly name: string;
+  state: 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED';
+  readonly attempt: number;
+  /** nanoseconds since the epoch, as crictl prints it */
+  readonly createdAt: string;
+  exitCode: number | undefined;
+  readonly logs: string[];
+}
+
+export interface TimelineEntry {
+  /** ms since the epoch, sub-ms precision (performance.timeOrigin + performance.now()) */
+  readonly at: number;
+  readonly pod: string;
+  readonly event: string;
+}
+
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+type Obj = Record<string, unknown>;
+
+interface Termination {
+  exitCode: number;
+  reason: string;
+  startedAt: string;
+  finishedAt: string;
+  containerID: string;
+}
+
+interface ContainerStatus {
+  name: string;
+  image: string;
+  containerID: string;
+  state: 'waiting' | 'running' | 'terminated';
+  reason: string;
+  startedAt: string;
+  started: boolean;
+  ready: boolean;
+  restartCount: number;
+  lastTerminated: Termination | undefined;
+}
+
+interface RunningPod {
+  readonly file: string;
+  readonly manifest: Obj;
+  readonly name: string;
+  readonly mirrorName: string;
+  readonly uid: string;
+  readonly hash: string;
+  readonly seen: string;
+  readonly created: string;
+  readonly command: string[];
+  readonly container: ContainerStatus;
+  readonly logs: string[];
+  readonly attempts: CriContainer[];
+  readonly timers: Set<NodeJS.Timeout>;
+  servers: (http.Server | https.Server)[];
+  proc: ChildProcess | undefined;
+  stopping: boolean;
+  readyCondTime: string;
+}
+
+const PATH_FLAGS = [
+  'cert-file',
+  'key-file',
+  'trusted-ca-file',
+  'peer-cert-file',
+  'peer-key-file',
+  'peer-trusted-ca-file',
+  'data-dir',
+  'tls-cert-file',
+  'tls-private-key-file',
+  'client-ca-file',
+];
+
+function flagsOf(command: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const c of command) {
+    if (!c.startsWith('--')) continue;
+    const eq = c.indexOf('=');
+    if (eq < 0) m.set(c.slice(2), 'true');
+    else m.set(c.slice(2, eq), c.slice(eq + 1));
+  }
+  return m;
+}
+
+function iso(t = Date.now()): string {
+  return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function unbracket(h: string): string {
+  return h.replace(/^\[|\]$/g, '');
+}
+
+function listen(server: http.Server | https.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onErr = (e: Error) => reject(e);
+    server.once('error', onErr);
+    server.listen({ host: unbracket(host), port, exclusive: true }, () => {
+      server.off('error', onErr);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: http.Server | https.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function status(code: number, reason: string, message: string, details?: Obj): Obj {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+}
+
+export class ControlPlaneDouble {
+  readonly timeline: TimelineEntry[] = [];
+  readonly root: string;
+  private readonly opts: DoubleOptions;
+  private faults: Record<string, ComponentFault>;
+  private kubeletDown: boolean;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing = false;
+  private stopped = false;
+  private kubeletServer: http.Server | undefined;
+  private kubeletConfig: Obj | undefined;
+  private staticPodDir = '';
+  private node = '';
+  private readonly pods = new Map<string, RunningPod>(); // by file
+  private readonly badFiles = new Map<string, string>(); // file → content hash that failed to parse
+  private readonly bindings = new Map<string, Obj>();
+  private resourceVersion = 1000;
+  private readonly watchers = new Set<(type: string, pod: Obj) => void>();
+  private selfSigned: Promise<{ cert: string; key: string }> | undefined;
+  private tmp: string | undefined;
+  /** the API server's address, once it listens */
+  apiEndpoint: string | undefined;
+
+  constructor(opts: DoubleOptions) {
+    this.opts = opts;
+    this.root = opts.root;
+    this.faults = { ...(opts.faults ?? {}) };
+    this.kubeletDown = opts.kubeletDown ?? false;
+  }
+
+  // ------------------------------------------------------------------ control
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.sync();
+    this.syncTimer = setInterval(() => void this.sync(), this.opts.syncMs ?? 20);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    // let a sync in progress finish (bounded)
+    for (let i = 0; i < 200 && this.syncing; i++) await new Promise((r) => setTimeout(r, 10));
+    await Promise.all([...this.pods.values()].map((p) => this.stopPod(p)));
+    this.pods.clear();
+    if (this.kubeletServer) await closeServer(this.kubeletServer);
+    this.kubeletServer = undefined;
+    for (const w of this.watchers) w('CLOSE', {});
+    this.watchers.clear();
+    if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
+  }
+
+  setFault(pod: string, fault: ComponentFault | undefined): void {
+    if (fault) this.faults[pod] = fault;
+    else delete this.faults[pod];
+  }
+
+  setKubeletDown(down: boolean): void {
+    this.kubeletDown = down;
+  }
+
+  get nodeName(): string {
+    return this.node;
+  }
+
+  get kubeletUp(): boolean {
+    return this.kubeletServer !== undefined || (this.kubeletConfig !== undefined && !this.kubeletDown);
+  }
+
+  /** the mirror pods as the API serves them */
+  mirrorPods(): Obj[] {
+    return [...this.pods.values()].map((p) => this.podObject(p)).sort((a, b) => String((a.metadata as Obj).name).localeCompare(String((b.metadata as Obj).name)));
+  }
+
+  /** the time the last currently-Ready pod became Ready, when all pods are Ready */
+  allReadyAt(expected: number): number | undefined {
+    const pods = [...this.pods.values()];
+    if (pods.length < expected || pods.some((p) => !p.container.ready)) return undefined;
+    const times = this.timeline.filter((e) => e.event === 'ready' && pods.some((p) => p.mirrorName === e.pod)).map((e) => e.at);
+    return times.length ? Math.max(...times) : undefined;
+  }
+
+  /** polls a condition on the double (bounded) */
+  async waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error(`double: timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private say(line: string): void {
+    this.opts.log?.(`[double] ${line}`);
+  }
+
+  private mark(pod: string, event: string): void {
+    this.timeline.push({ at: preciseNow(), pod, event });
+    this.say(`${pod}: ${event}`);
+  }
+
+  private under(hostPath: string): string {
+    return path.join(this.root, hostPath);
+  }
+
+  private later(p: RunningPod, ms: number, fn: () => void | Promise<void>): void {
+    const t = setTimeout(() => {
+      p.timers.delete(t);
+      if (!p.stopping && !this.stopped) void fn();
+    }, ms);
+    p.timers.add(t);
+  }
+
+  // ------------------------------------------------------------------ the kubelet
+
+  private async sync(): Promise<void> {
+    if (this.syncing || this.stopped) return;
+    this.syncing = true;
+    try {
+      if (!this.kubeletConfig) await this.tryStartKubelet();
+      if (this.kubeletConfig) await this.syncStaticPods();
+    } catch (err) {
+      this.say(`sync error: ${(err as Error).message}`);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async tryStartKubelet(): Promise<void> {
+    if (this.kubeletDown) return;
+    const text = await fs.readFile(this.under('/var/lib/kubelet/config.yaml'), 'utf8').catch(() => undefined);
+    if (text === undefined) return;
+    const cfg = yaml.load(text) as Obj;
+    if (!cfg || typeof cfg !== 'object') return;
+    const flags = await fs.readFile(this.under('/var/lib/kubelet/kubeadm-flags.env'), 'utf8').catch(() => '');
+    const override = /--hostname-override=([^\s"]+)/.exec(flags)?.[1];
+    this.node = (this.opts.nodeName ?? override ?? os.hostname()).toLowerCase();
+    this.staticPodDir = this.under(typeof cfg.staticPodPath === 'string' && cfg.staticPodPath ? cfg.staticPodPath : '/etc/kubernetes/manifests');
+    const port = typeof cfg.healthzPort === 'number' ? cfg.healthzPort : 10248;
+    const host = typeof cfg.healthzBindAddress === 'string' && cfg.healthzBindAddress ? cfg.healthzBindAddress : '127.0.0.1';
+    if (port !== 0) {
+      const srv = http.createServer((req, res) => {
+        if ((req.url ?? '').split('?')[0] === '/healthz') send(res, 200, 'ok', 'text/plain');
+        else send(res, 404, 'not found', 'text/plain');
+      });
+      await listen(srv, host, port);
+      this.kubeletServer = srv;
+    }
+    this.kubeletConfig = cfg;
+    this.mark('kubelet', `up (node ${this.node}, healthz ${host}:${port}, static pods ${this.staticPodDir})`);
+  }
+
+  private async syncStaticPods(): Promise<void> {
+    const names = (await fs.readdir(this.staticPodDir).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).sort();
+    const present = new Set<string>();
+    for (const n of names) {
+      const file = path.join(this.staticPodDir, n);
+      const st = await fs.stat(file).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      const content = await fs.readFile(file).catch(() => undefined);
+      if (content === undefined) continue;
+      present.add(file);
+      const hash = createHash('sha256').update(content).update(`\nhost:${this.node}\nfile:${file}`).digest('hex').slice(0, 32);
+      const cur = this.pods.get(file);
+      if (cur && cur.hash === hash) continue;
+      if (this.badFiles.get(file) === hash) continue;
+      let manifest: Obj;
+      try {
+        manifest = yaml.load(content.toString('utf8')) as Obj;
+        if (!manifest || typeof manifest !== 'object' || !(manifest.metadata as Obj)?.name) throw new Error('no metadata.name');
+      } catch (err) {
+        this.badFiles.set(file, hash);
+        this.say(`cannot read static pod ${file}: ${(err as Error).message}`);
+        continue;
+      }
+      if (cur) {
+        this.mark(cur.mirrorName, 'manifest changed: restarting the pod');
+        await this.stopPod(cur);
+        this.pods.delete(file);
+        this.notify('DELETED', cur);
+      }
+      if (this.stopped) return;
+      const pod = this.createPod(file, manifest, hash);
+      this.pods.set(file, pod);
+      this.notify('ADDED', pod);
+      this.startContainer(pod);
+    }
+    for (const [file, pod] of [...this.pods]) {
+      if (present.has(file)) continue;
+      this.mark(pod.mirrorName, 'manifest removed: stopping the pod');
+      this.pods.delete(file);
+      await this.stopPod(pod);
+      this.notify('DELETED', pod);
+    }
+  }
+
+  private createPod(file: string, manifest: Obj, hash: string): RunningPod {
+    const name = String((manifest.metadata as Obj).name);
+    const c0 = (((manifest.spec as Obj)?.containers as Obj[]) ?? [])[0] ?? {};
+    const command = Array.isArray(c0.command) ? (c0.command as unknown[]).map(String) : [];
+    const pod: RunningPod = {
+      file,
+      manifest,
+      name,
+      mirrorName: `${name}-${this.node}`,
+      uid: randomUUID(),
+      hash,
+      seen: new Date().toISOString().replace('Z', '000000Z'),
+      created: iso(),
+      command,
+      container: {
+        name: String(c0.name ?? name),
+        image: String(c0.image ?? ''),
+        containerID: '',
+        state: 'waiting',
+        reason: 'ContainerCreating',
+        startedAt: '',
+        started: false,
+        ready: false,
+        restartCount: 0,
+        lastTerminated: undefined,
+      },
+      logs: [],
+      attempts: [],
+      timers: new Set(),
+      servers: [],
+      proc: undefined,
+      stopping: false,
+      readyCondTime: iso(),
+    };
+    this.mark(pod.mirrorName, `pod created (config hash ${hash})`);
+    return pod;
+  }
+
+  private changed(p: RunningPod): void {
+    this.notify('MODIFIED', p);
+    this.writeCriState();
+  }
+
+  private criWrites = Promise.resolve();
+
+  /** the CRI view for the crictl shim (written in order, atomically) */
+  private writeCriState(): void {
+    const file = this.opts.criStateFile;
+    if (!file) return;
+    const state = {
+      runtimeEndpoint: this.opts.criSocket ?? null,
+      containers: [...this.pods.values()].flatMap((p) => p.attempts),
+    };
+    const text = JSON.stringify(state);
+    this.criWrites = this.criWrites.then(async () => {
+      const tmp = `${file}.${process.pid}.tmp`;
+      await fs.writeFile(tmp, text);
+      await fs.rename(tmp, file);
+    }).catch(() => undefined);
+  }
+
+  private notify(type: string, p: RunningPod): void {
+    this.resourceVersion++;
+    const obj = this.podObject(p);
+    for (const w of this.watchers) w(type, obj);
+  }
+
+  private log(p: RunningPod, line: string): void {
+    p.attempts[p.attempts.length - 1]?.logs.push(line);
+    p.logs.push(line);
+    if (p.logs.length > 500) p.logs.splice(0, p.logs.length - 500);
+  }
+
+  // ------------------------------------------------------------------ containers
+
+  private startContainer(p: RunningPod): void {
+    const fault = this.faults[p.name] ?? {};
+    const delay = fault.slowStartMs ?? 0;
+    p.container.state = 'waiting';
+    p.container.reason = p.container.restartCount > 0 ? 'CrashLoopBackOff' : 'ContainerCreating';
+    if (delay > 0 && p.container.restartCount === 0) {
+      this.mark(p.mirrorName, `slow start: the container starts in ${delay} ms`);
+      this.later(p, delay, () => this.runContainer(p));
+    } else void this.runContainer(p);
+  }
+
+  private async runContainer(p: RunningPod): Promise<void> {
+    if (p.stopping || this.stopped) return;
+    const fault = this.faults[p.name] ?? {};
+    const c = p.container;
+    c.containerID = `containerd://${randomBytes(32).toString('hex')}`;
+    p.attempts.push({
+      id: c.containerID.slice('containerd://'.length),
+      podName: p.mirrorName,
+      name: c.name,
+      state: 'CONTAINER_RUNNING',
+      attempt: c.restartCount,
+      createdAt: String(BigInt(Date.now()) * 1_000_000n),
+      exitCode: undefined,
+      logs: [],
+    });
+    if (p.attempts.length > 5) p.attempts.splice(0, p.attempts.length - 5);
+    c.state = 'running';
+    c.reason = '';
+    c.startedAt = iso();
+    c.started = true;
+    c.ready = false;
+    this.mark(p.mirrorName, `container running (${c.containerID.slice(13, 26)}, restarts ${c.restartCount})`);
+    this.changed(p);
+    if (fault.crashLoop) {
+      const cl = fault.crashLoop;
+      const lines = cl.logLines ?? [`${p.name}: the test double made this container fail (exit code ${cl.exitCode ?? 1})`];
+      // it fails before it serves anything (its health endpoints stay down)
+      for (const l of lines) this.log(p, l);
+      this.writeCriState();
+      // the kubelet's back-off doubles after each crash (here capped at 4× the base, to keep tests short)
+      const backoff = (cl.backoffMs ?? 200) * 2 ** Math.min(2, p.container.restartCount);
+      this.later(p, cl.runMs ?? 150, () => this.containerExited(p, cl.exitCode ?? 1, backoff));
+      return;
+    }
+    if (p.name === 'etcd') {
+      this.runEtcd(p);
+      return;
+    }
+    try {
+      await this.startServers(p);
+    } catch (err) {
+      this.log(p, `E could not serve: ${(err as Error).message}`);
+      this.mark(p.mirrorName, `cannot listen: ${(err as Error).message}`);
+      this.containerExited(p, 1, 500);
+      return;
+    }
+    if (!fault.neverReady) this.later(p, this.opts.readyDelayMs ?? 30, () => this.setReady(p, true));
+  }
+
+  private setReady(p: RunningPod, ready: boolean): void {
+    if (p.container.ready === ready) return;
+    p.container.ready = ready;
+    p.readyCondTime = iso();
+    this.mark(p.mirrorName, ready ? 'ready' : 'not ready');
+    this.changed(p);
+  }
+
+  private containerExited(p: RunningPod, exitCode: number, backoffMs: number): void {
+    const c = p.container;
+    void this.stopServers(p);
+    c.lastTerminated = {
+      exitCode,
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+      startedAt: c.startedAt,
+      finishedAt: iso(),
+      containerID: c.containerID,
+    };
+    const cur = p.attempts[p.attempts.length - 1];
+    if (cur) {
+      cur.state = 'CONTAINER_EXITED';
+      cur.exitCode = exitCode;
+    }
+    c.restartCount++;
+    c.state = 'waiting';
+    c.reason = 'CrashLoopBackOff';
+    c.started = false;
+    c.ready = false;
+    this.mark(p.mirrorName, `container exited with code ${exitCode} (restart ${c.restartCount})`);
+    this.changed(p);
+    this.later(p, backoffMs, () => this.runContainer(p));
+  }
+
+  private runEtcd(p: RunningPod): void {
+    const fault = this.faults[p.name] ?? {};
+    const compat = this.opts.etcdFlagCompat ?? true;
+    const args: string[] = [];
+    for (const item of p.command.slice(1)) {
+      const eq = item.indexOf('=');
+      const name = item.startsWith('--') && eq > 0 ? item.slice(2, eq) : '';
+      let value = eq > 0 ? item.slice(eq + 1) : '';
+      if (name && PATH_FLAGS.includes(name) && value.startsWith('/')) value = this.under(value);
+      if (compat && name === 'feature-gates' && /InitialCorruptCheck=true/.test(value)) {
+        args.push('--experimental-initial-corrupt-check=true');
+        continue;
+      }
+      if (compat && name === 'watch-progress-notify-interval') {
+        args.push(`--experimental-watch-progress-notify-interval=${value}`);
+        continue;
+      }
+      args.push(name ? `--${name}=${value}` : item);
+    }
+    if (!args.some((a) => a.startsWith('--logger'))) args.push('--logger=zap');
+    const proc = spawn(this.opts.etcdBinary ?? 'etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.proc = proc;
+    const onData = (d: Buffer) => {
+      for (const l of d.toString('utf8').split('\n')) if (l.trim()) this.log(p, l);
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.on('error', (e) => this.log(p, `E cannot start etcd: ${e.message}`));
+    proc.on('exit', (code, sig) => {
+      if (p.proc === proc) p.proc = undefined;
+      if (p.stopping || this.stopped) return;
+      this.containerExited(p, code ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : 1), 300);
+    });
+    // the readiness probe: etcd's /health on the metrics URL
+    const metrics = (flagsOf(p.command).get('listen-metrics-urls') ?? 'http://127.0.0.1:2381').split(',')[0] as string;
+    const url = `${metrics.replace(/\/+$/, '')}/health`;
+    const probe = () => {
+      if (p.proc !== proc || p.stopping || this.stopped) return;
+      const req = http.get(url, { timeout: 500 }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => {
+          if (res.statusCode === 200 && /"health":\s*"true"/.test(body) && !fault.neverReady) this.setReady(p, true);
+          else this.later(p, 20, probe);
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => this.later(p, 20, probe));
+    };
+    this.later(p, 20, probe);
+  }
+
+  private async stopPod(p: RunningPod): Promise<void> {
+    p.stopping = true;
+    for (const t of p.timers) clearTimeout(t);
+    p.timers.clear();
+    await this.stopServers(p);
+    const proc = p.proc;
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+    p.proc = undefined;
+  }
+
+  private async stopServers(p: RunningPod): Promise<void> {
+    const servers = p.servers;
+    p.servers = [];
+    if (p.name === 'kube-apiserver') this.apiEndpoint = undefined;
+    await Promise.all(servers.map(closeServer));
+  }
+
+  // ------------------------------------------------------------------ pretended components
+
+  /** one self-signed serving certificate for the pretended components (made once, shared) */
+  private selfSignedCert(): Promise<{ cert: string; key: string }> {
+    this.selfSigned ??= (async () => {
+      this.tmp ??= mkdtempSync(path.join(os.tmpdir(), 'kubeboot-double-'));
+      const key = path.join(this.tmp, 'serving.key');
+      const crt = path.join(this.tmp, 'serving.crt');
+      await execFileP('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=kubeboot-test-double', '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+        '-keyout', key, '-out', crt,
+      ]);
+      return { cert: await fs.readFile(crt, 'utf8'), key: await fs.readFile(key, 'utf8') };
+    })();
+    return this.selfSigned;
+  }
+
+  private async startServers(p: RunningPod): Promise<void> {
+    const f = flagsOf(p.command);
+    if (p.name === 'kube-apiserver') {
+      const host = f.get('advertise-address') ?? '127.0.0.1';
+      const port = Number(f.get('secure-port') ?? 6443);
+      const read = (flag: string) => fs.readFile(this.under(f.get(flag) ?? ''), 'utf8');
+      const [cert, key, ca] = await Promise.all([read('tls-cert-file'), read('tls-private-key-file'), read('client-ca-file')]);
+      const srv = https.createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: false }, (req, res) => this.api(p, req, res));
+      await listen(srv, host, port);
+      p.servers.push(srv);
+      this.apiEndpoint = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      this.log(p, `I serving the API on ${this.apiEndpoint}`);
+      return;
+    }
+    const defaults: Record<string, number> = { 'kube-controller-manager': 10257, 'kube-scheduler': 10259 };
+    const defPort = defaults[p.name];
+    if (defPort === undefined) return; // another static pod: nothing to serve
+    const bind = f.get('bind-address') ?? '127.0.0.1';
+    const host = bind === '0.0.0.0' || bind === '' ? '127.0.0.1' : bind === '::' ? '::1' : bind;
+    const port = Number(f.get('secure-port') ?? defPort);
+    const tls = await this.selfSignedCert();
+    const srv = https.createServer(tls, (req, res) => {
+      const route = (req.url ?? '').split('?')[0];
+      if (route === '/healthz' || route === '/livez') send(res, 200, 'ok', 'text/plain');
+      else if (route === '/readyz') {
+        if (p.container.ready) send(res, 200, 'ok', 'text/plain');
+        else send(res, 500, '[-]test-double: not ready\nreadyz check failed', 'text/plain');
+      } else send(res, 404, 'not found', 'text/plain');
+    });
+    await listen(srv, host, port);
+    p.servers.push(srv);
+    this.log(p, `I serving health endpoints on https://${host}:${port}`);
+  }
+
+  // ------------------------------------------------------------------ the API server
+
+  private podObject(p: RunningPod): Obj {
+    const m = p.manifest;
+    const meta = (m.metadata ?? {}) as Obj;
+    const c = p.container;
+    const state: Obj =
+      c.state === 'running'
+        ? { running: { startedAt: c.startedAt } }
+        : c.state === 'waiting'
+          ? { waiting: { reason: c.reason, ...(c.reason === 'CrashLoopBackOff' ? { message: `back-off restarting failed container ${c.name} in pod ${p.mirrorName}_kube-system(${p.uid})` } : {}) } }
+          : { terminated: {} };
+    const lastState: Obj = c.lastTerminated ? { terminated: { ...c.lastTerminated } } : {};
+    const ready = c.ready ? 'True' : 'False';
+    const now = p.readyCondTime;
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: p.mirrorName,
+        namespace: (meta.namespace as string) || 'default',
+        uid: p.uid,
+        resourceVersion: String(this.resourceVersion),
+        creationTimestamp: p.created,
+        labels: meta.labels ?? {},
+        annotations: {
+          ...((meta.annotations as Obj) ?? {}),
+          'kubernetes.io/config.hash': p.hash,
+          'kubernetes.io/config.mirror': p.hash,
+          'kubernetes.io/config.seen': p.seen,
+          'kubernetes.io/config.source': 'file',
+        },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.node, uid: createHash('md5').update(this.node).digest('hex'), controller: true }],
+      },
+      spec: {
+        ...((m.spec as Obj) ?? {}),
+        nodeName: this.node,
+        tolerations: [{ operator: 'Exists', effect: 'NoExecute' }],
+      },
+      status: {
+        phase: c.state === 'running' || c.restartCount > 0 ? 'Running' : 'Pending',
+        conditions: [
+          { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: p.created },
+          { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: p.created },
+          { type: 'Ready', status: ready, lastProbeTime: null, lastTransitionTime: now, ...(c.ready ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${c.name}]` }) },
+          { type: 'ContainersReady', status: ready, lastProbeTime: null, lastTransitionTime: now },
+          { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: p.created },
+        ],
+        hostIP: '127.0.0.1',
+        podIP: '127.0.0.1',
+        startTime: p.created,
+        qosClass: 'Burstable',
+        containerStatuses: [
+          {
+            name: c.name,
+            image: c.image,
+            imageID: '',
+            containerID: c.containerID,
+            started: c.started,
+            ready: c.ready,
+            restartCount: c.restartCount,
+            state,
+            lastState,
+          },
+        ],
+      },
+    };
+  }
+
+  private identity(req: http.IncomingMessage): { user: string; groups: string[] } | undefined {
+    const sock = req.socket as TLSSocket;
+    if (!sock.authorized) return undefined;
+    const cert = sock.getPeerCertificate();
+    if (!cert || !cert.subject) return undefined;
+    const o = cert.subject.O as unknown;
+    const groups = o === undefined ? [] : Array.isArray(o) ? o.map(String) : [String(o)];
+    return { user: String(cert.subject.CN ?? ''), groups };
+  }
+
+  private allowed(id: { groups: string[] }): boolean {
+    if (id.groups.includes('system:masters')) return true;
+    for (const b of this.bindings.values()) {
+      const ref = b.roleRef as Obj | undefined;
+      const subjects = (b.subjects as Obj[] | undefined) ?? [];
+      if (ref?.kind === 'ClusterRole' && ref.name === 'cluster-admin' && subjects.some((s) => s.kind === 'Group' && id.groups.includes(String(s.name)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private api(p: RunningPod, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'https://double');
+    const route = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    if (route === '/livez' || route === '/healthz') return send(res, 200, 'ok', 'text/plain');
+    if (route === '/readyz') return p.container.ready ? send(res, 200, 'ok', 'text/plain') : send(res, 500, '[-]test-double: not ready\nreadyz check failed', 'text/plain');
+    if (route === '/version') return send(res, 200, { major: '1', minor: '36', gitVersion: 'v1.36.5-kubeboot-double', platform: 'linux/amd64' });
+    const id = this.identity(req);
+    if (!id) return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+    const forbid = (verb: string, resource: string, group: string, ns?: string) =>
+      send(
+        res,
+        403,
+        status(
+          403,
+          'Forbidden',
+          `${resource} is forbidden: User "${id.user}" cannot ${verb} resource "${resource}" in API group "${group}"${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`,
+          { kind: resource },
+        ),
+      );
+    // discovery
+    if (route === '/api') {
+      return send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: req.headers.host ?? '' }] });
+    }
+    if (route === '/apis') {
+      const gv = { groupVersion: 'rbac.authorization.k8s.io/v1', version: 'v1' };
+      return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'rbac.authorization.k8s.io', versions: [gv], preferredVersion: gv }] });
+    }
+    if (route === '/api/v1') {
+      return send(res, 200, {
+        kind: 'APIResourceList',
+        groupVersion: 'v1',
+        resources: [{ name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'] }],
+      });
+    }
+    if (route === '/apis/rbac.authorization.k8s.io/v1') {
+      return send(res, 200, {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion: 'rbac.authorization.k8s.io/v1',
+        resources: [{ name: 'clusterrolebindings', singularName: 'clusterrolebinding', namespaced: false, kind: 'ClusterRoleBinding', verbs: ['create', 'get', 'list'] }],
+      });
+    }
+    // pods
+    const podsRe = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/pods(?:\/([^/]+))?$/.exec(route);
+    if (podsRe) {
+      const ns = podsRe[1];
+      const name = podsRe[2] ? decodeURIComponent(podsRe[2]) : undefined;
+      if (method !== 'GET') return send(res, 405, status(405, 'MethodNotAllowed', 'the test double serves pods read-only'));
+      if (!this.allowed(id)) return forbid(name ? 'get' : 'list', 'pods', '', ns);
+      const all = this.mirrorPods().filter((x) => ns === undefined || (x.metadata as Obj).namespace === ns);
+      if (name !== undefined) {
+        const hit = all.find((x) => (x.metadata as Obj).name === name);
+        return hit ? send(res, 200, hit) : send(res, 404, status(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' }));
+      }
+      const watch = url.searchParams.get('watch');
+      if (watch === '1' || watch === 'true') return this.watchPods(req, res, ns, Number(url.searchParams.get('timeoutSeconds') ?? 0));
+      if (String(req.headers.accept ?? '').includes('as=Table')) return send(res, 200, this.podTable(all));
+      return send(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.resourceVersion) }, items: all });
+    }
+    // clusterrolebindings
+    const crbRe = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/clusterrolebindings(?:\/([^/]+))?$/.exec(route);
+    if (crbRe) {
+      const name = crbRe[1] ? decodeURIComponent(crbRe[1]) : undefined;
+      if (method === 'GET') {
+        if (!this.allowed(id)) return forbid(name ? 'get' : 'list', 'clusterrolebindings', 'rbac.authorization.k8s.io');
+        if (name === undefined) return send(res, 200, { kind: 'ClusterRoleBindingList', apiVersion: 'rbac.authorization.k8s.io/v1', metadata: {}, items: [...this.bindings.values()] });
+        const b = this.bindings.get(name);
+        return b ? send(res, 200, b) : send(res, 404, status(404, 'NotFound', `clusterrolebindings.rbac.authorization.k8s.io "${name}" not found`, { name, group: 'rbac.authorization.k8s.io', kind: 'clusterrolebindings' }));
+      }
+      if (method === 'POST' && name === undefined) {
+        if (!this.allowed(id)) return forbid('create', 'clusterrolebindings', 'rbac.authorization.k8s.io');
+        let body = '';
+        req.on('data', (d: Buffer) => (body += d.toString()));
+        req.on('end', () => {
+          let obj: Obj;
+          try {
+            obj = JSON.parse(body) as Obj;
+          } catch {
+            return send(res, 400, status(400, 'BadRequest', 'the body is not JSON'));
+          }
+          const n = String((obj.metadata as Obj | undefined)?.name ?? '');
+          if (!n) return send(res, 422, status(422, 'Invalid', 'metadata.name: Required value'));
+          if (this.bindings.has(n)) {
+            return send(res, 409, status(409, 'AlreadyExists', `clusterrolebindings.rbac.authorization.k8s.io "${n}" already exists`, { name: n, group: 'rbac.authorization.k8s.io', kind: 'clusterrolebindings' }));
+          }
+          this.resourceVersion++;
+          const stored = { ...obj, metadata: { ...(obj.metadata as Obj), uid: randomUUID(), resourceVersion: String(this.resourceVersion), creationTimestamp: iso() } };
+          this.bindings.set(n, stored);
+          this.mark('api', `ClusterRoleBinding ${n} created by ${id.user} (${id.groups.join(',')})`);
+          send(res, 201, stored);
+        });
+        return;
+      }
+      return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not served by the test double`));
+    }
+    return send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+  }
+
+  private podTable(pods: Obj[]): Obj {
+    const age = (t: string) => {
+      const s = Math.max(0, Math.round((Date.now() - Date.parse(t)) / 1000));
+      return s < 120 ? `${s}s` : `${Math.round(s / 60)}m`;
+    };
+    return {
+      kind: 'Table',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: { resourceVersion: String(this.resourceVersion) },
+      columnDefinitions: [
+        { name: 'Name', type: 'string', format: 'name', description: 'Name', priority: 0 },
+        { name: 'Ready', type: 'string', format: '', description: 'ready containers', priority: 0 },
+        { name: 'Status', type: 'string', format: '', description: 'pod status', priority: 0 },
+        { name: 'Restarts', type: 'string', format: '', description: 'restarts', priority: 0 },
+        { name: 'Age', type: 'string', format: '', description: 'age', priority: 0 },
+      ],
+      rows: pods.map((pod) => {
+        const meta = pod.metadata as Obj;
+        const cs = ((pod.status as Obj).containerStatuses as Obj[])[0] as Obj;
+        const st = cs.state as Obj;
+        const statusText = st.running ? 'Running' : String((st.waiting as Obj | undefined)?.reason ?? 'Unknown');
+        return {
+          cells: [meta.name, `${cs.ready ? 1 : 0}/1`, statusText, String(cs.restartCount), age(String(meta.creationTimestamp))],
+          object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: meta },
+        };
+      }),
+    };
+  }
+
+  private watchPods(req: http.IncomingMessage, res: http.ServerResponse, ns: string | undefined, timeoutSeconds: number): void {
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    const write = (type: string, obj: Obj) => {
+      if ((obj.metadata as Obj | undefined)?.namespace !== ns && ns !== undefined) return;
+      res.write(`${JSON.stringify({ type, object: obj })}\n`);
+    };
+    for (const pod of this.mirrorPods()) write('ADDED', pod);
+    const w = (type: string, obj: Obj) => {
+      if (type === 'CLOSE') return finish();
+      write(type, obj);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      this.watchers.delete(w);
+      if (timer) clearTimeout(timer);
+      res.end();
+    };
+    this.watchers.add(w);
+    timer = setTimeout(finish, (timeoutSeconds > 0 ? timeoutSeconds : 300) * 1000);
+    req.on('close', finish);
+  }
+}
