@@ -40,6 +40,27 @@ function portCheck(port: number): Check {
   };
 }
 
+/** Ports of a comma-separated URL list (etcd's listen-*-urls), or the default when the flag is not set. */
+export function urlPorts(urls: string | undefined, fallback: number): number[] {
+  if (urls === undefined) return [fallback];
+  const ports = new Set<number>();
+  for (const u of urls.split(',')) {
+    try {
+      const url = new URL(u.trim());
+      ports.add(url.port === '' ? fallback : Number(url.port));
+    } catch {
+      ports.add(fallback);
+    }
+  }
+  return [...ports];
+}
+
+/** The kubelet's serving port: KubeletConfiguration.port, else 10250. */
+export function kubeletPort(kc: Readonly<Record<string, unknown>> | undefined): number {
+  const p = kc?.port;
+  return typeof p === 'number' && Number.isInteger(p) && p > 0 ? p : 10250;
+}
+
 export const MANIFEST_NAMES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'] as const;
 
 /** The ordered check list for `init` (reference §10, with the 1.33+ binary list). */
@@ -87,7 +108,7 @@ export function initChecks(ctx: InitContext): Check[] {
       hostOnly: true,
       run: async (c) => ((await c.fx.which(b)) ? ok() : warn(`${b} not found in system path`)),
     })),
-    portCheck(10250),
+    portCheck(kubeletPort(s.kubeletConfiguration)),
   ];
   const families = new Set<number>();
   for (const cidr of [...s.networking.serviceSubnet.split(','), ...s.networking.podSubnet.split(',')]) {
@@ -112,7 +133,9 @@ export function initChecks(ctx: InitContext): Check[] {
   }
   const local = s.etcd.local;
   if (local) {
-    checks.push(portCheck(2379), portCheck(2380), {
+    const client = urlPorts(argValue(local.extraArgs, 'listen-client-urls'), 2379);
+    const peer = urlPorts(argValue(local.extraArgs, 'listen-peer-urls'), 2380);
+    checks.push(...[...new Set([...client, ...peer])].map(portCheck), {
       name: pathLabel('DirAvailable', local.dataDir),
       run: async (c) => {
         let names: string[] | undefined;

@@ -89,6 +89,15 @@ describe('preflight', () => {
     });
   });
 
+  it('etcd and kubelet ports come from the configuration (listen URLs, KubeletConfiguration.port)', async () => {
+    const t = testContext({ etcdExtraArgs: [{ name: 'listen-client-urls', value: 'https://127.0.0.1:22379,https://192.0.2.10:22379' }, { name: 'listen-peer-urls', value: 'https://192.0.2.10:22380' }] }, { root: '/r' });
+    t.fx.busyPorts.add(2379).add(2380).add(22379).add(22380);
+    await assert.rejects(preflight.run!(t.ctx), (e: PreflightError) => {
+      assert.deepEqual([...e.failures].sort(), ['[ERROR Port-22379]: Port 22379 is in use', '[ERROR Port-22380]: Port 22380 is in use']);
+      return true;
+    });
+  });
+
   it('a check that cannot look fails by name instead of crashing', async () => {
     const t = testContext({}, { root: '/r' });
     t.fx.listDir = async () => {
