@@ -1,0 +1,100 @@
+/**
+ * Private keys with Node's native (threaded) key generation. RSA keys are written as PKCS#1
+ * ("RSA PRIVATE KEY"), public keys as PKIX ("PUBLIC KEY"), as kubeadm's keyutil does.
+ * A KeyPool starts every key a run needs at once so that they are generated in parallel.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import type { EncryptionAlgorithm } from '../config/spec.js';
+
+export interface KeyPair {
+  readonly algorithm: EncryptionAlgorithm;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+const RSA_BITS: Partial<Record<EncryptionAlgorithm, number>> = { 'RSA-2048': 2048, 'RSA-3072': 3072, 'RSA-4096': 4096 };
+
+export function generateKey(algorithm: EncryptionAlgorithm): Promise<KeyPair> {
+  const bits = RSA_BITS[algorithm];
+  if (bits === undefined) {
+    // config validation rejects these first (src/config/validate.ts KUBEBOOT_ALGORITHMS)
+    return Promise.reject(new Error(`encryption algorithm "${algorithm}" is not supported by kubeboot yet; supported: RSA-2048, RSA-3072, RSA-4096`));
+  }
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, (err, publicKey, privateKey) => {
+      if (err) reject(err);
+      else resolve({ algorithm, privateKey, publicKey });
+    });
+  });
+}
+
+/** PEM of a private key as kubeadm writes it: RSA → PKCS#1, EC → SEC1. */
+export function privateKeyPem(key: KeyObject): string {
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa') return key.export({ type: 'pkcs1', format: 'pem' }) as string;
+  if (type === 'ec') return key.export({ type: 'sec1', format: 'pem' }) as string;
+  return key.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+/** PKIX ("PUBLIC KEY") PEM. */
+export function publicKeyPem(key: KeyObject): string {
+  return key.export({ type: 'spki', format: 'pem' }) as string;
+}
+
+export function spkiDer(key: KeyObject): Buffer {
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+/** Parses a private key PEM (PKCS#1, SEC1 or PKCS#8); undefined when it does not parse. */
+export function parsePrivateKey(pem: string | Buffer): KeyObject | undefined {
+  try {
+    return createPrivateKey({ key: pem, format: 'pem' });
+  } catch {
+    return undefined;
+  }
+}
+
+export function parsePublicKey(pem: string | Buffer): KeyObject | undefined {
+  try {
+    return createPublicKey({ key: pem, format: 'pem' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** "RSA-2048", "ECDSA-P256", … for a key (what golden plans record). */
+export function describeKey(key: KeyObject): string {
+  const d = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'rsa') return `RSA-${d?.modulusLength ?? '?'}`;
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = d?.namedCurve;
+    return curve === 'prime256v1' ? 'ECDSA-P256' : curve === 'secp384r1' ? 'ECDSA-P384' : `ECDSA-${curve ?? '?'}`;
+  }
+  return key.asymmetricKeyType ?? 'unknown';
+}
+
+/** Keys started ahead of time, taken by name; a name never started is generated on demand. */
+export class KeyPool {
+  private readonly pending = new Map<string, Promise<KeyPair>>();
+  constructor(private readonly algorithm: EncryptionAlgorithm) {}
+
+  /** Starts generation for each name not already started. */
+  prestart(names: readonly string[]): void {
+    for (const n of names) {
+      if (this.pending.has(n)) continue;
+      const p = generateKey(this.algorithm);
+      p.catch(() => undefined); // surfaced by take(); never an unhandled rejection
+      this.pending.set(n, p);
+    }
+  }
+
+  /** The key for `name` (each prestarted key is handed out once). */
+  take(name: string): Promise<KeyPair> {
+    const p = this.pending.get(name);
+    if (p) {
+      this.pending.delete(name);
+      return p;
+    }
+    return generateKey(this.algorithm);
+  }
+}
