@@ -5,13 +5,19 @@
 import type { InitContext } from '../src/context.js';
 import type { Phase } from '../src/workflow/phase.js';
 import { preflight } from './preflight.js';
-// @imports:pki
-// @imports:manifests
-// @imports:kubelet
+import { certs } from './certs.js';
+import { kubeconfig } from './kubeconfig.js';
+import { etcd } from './etcd.js';
+import { controlPlane } from './control-plane.js';
+import { kubeletStart } from './kubelet-start.js';
+import { waitControlPlane } from './wait-control-plane.js';
 
 export const INIT_PHASES: readonly Phase<InitContext>[] = [
   preflight,
-  // @phases:pki
-  // @phases:manifests
-  // @phases:kubelet
+  certs,
+  kubeconfig,
+  etcd,
+  controlPlane,
+  kubeletStart,
+  waitControlPlane,
 ];

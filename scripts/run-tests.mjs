@@ -23,7 +23,7 @@ function walk(dir) {
   return out;
 }
 const files = walk(join(dist, 'test'))
-  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .filter((f) => filters.length === 0 || filters.some((s) => relative(dist, f).includes(s)))
   .sort();
 if (files.length === 0) {
   console.error(`no test files found under ${join(dist, 'test')}${filters.length ? ` matching ${filters.join(', ')}` : ''}`);

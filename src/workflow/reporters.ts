@@ -22,7 +22,8 @@ export class TextReporter implements Reporter {
       }
       case 'warning': {
         const text = e.message.split('\n').join('\n  ');
-        const line = text.startsWith('[WARNING ') || text.startsWith('[ERROR ') ? `\t${text}` : `[WARNING] ${text}`;
+        // already in kubeadm's form ([WARNING Name]: …, [endpoint] WARNING: …): print as it is
+        const line = text.startsWith('[WARNING ') || text.startsWith('[ERROR ') ? `\t${text}` : text.startsWith('[') ? text : `[WARNING] ${text}`;
         if (!toListr(line)) this.err.write(`${line}\n`);
         break;
       }
