@@ -1,11 +1,12 @@
 /** The built CLI as a user meets it: help, flags, errors, output modes, config commands. */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { INIT_PHASES } from '../../phases/index.js';
 import { flatten } from '../../src/workflow/phase.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { DIST_ROOT, REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const GOOD = `apiVersion: kubeadm.k8s.io/v1beta4
@@ -19,6 +20,49 @@ localAPIEndpoint:
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 `;
+
+/** Copies the built CLI, templates and production dependencies into dir (world-readable); returns the CLI path. */
+function stageInstall(dir: string): string {
+  const copy = (from: string, to: string) => {
+    cpSync(from, to, { recursive: true });
+  };
+  copy(path.join(DIST_ROOT, 'src'), path.join(dir, 'dist', 'src'));
+  copy(path.join(DIST_ROOT, 'phases'), path.join(dir, 'dist', 'phases'));
+  copy(path.join(REPO_ROOT, 'templates'), path.join(dir, 'templates'));
+  copy(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
+  const seen = new Set<string>();
+  const walk = (pkgDir: string) => {
+    const deps = Object.keys((JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+    for (const d of deps) {
+      let base = pkgDir;
+      let found: string | undefined;
+      for (;;) {
+        const cand = path.join(base, 'node_modules', d);
+        if (existsSync(cand)) {
+          found = cand;
+          break;
+        }
+        const up = path.dirname(base);
+        if (up === base) break;
+        base = up;
+      }
+      if (!found || seen.has(found)) continue;
+      seen.add(found);
+      copy(found, path.join(dir, path.relative(REPO_ROOT, found)));
+      walk(found);
+    }
+  };
+  walk(REPO_ROOT);
+  const chmodTree = (p: string) => {
+    for (const e of readdirSync(p, { withFileTypes: true })) {
+      const q = path.join(p, e.name);
+      chmodSync(q, e.isDirectory() ? 0o755 : 0o644);
+      if (e.isDirectory()) chmodTree(q);
+    }
+  };
+  chmodTree(dir);
+  return path.join(dir, 'dist', 'src', 'cli', 'main.js');
+}
 
 function writeConfig(dir: string, text = GOOD): string {
   const p = path.join(dir, 'config.yaml');
@@ -116,19 +160,22 @@ describe('kubeboot CLI', () => {
     if (process.getuid?.() !== 0) {
       const r = await runCli(['init', '--dry-run', '--config', writeConfig(tempDir(t))]);
       assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /\[dryrun\] Writing files into "/);
       return;
     }
-    const dir = tempDir(t);
-    chmodSync(dir, 0o755);
-    const cfg = writeConfig(dir);
+    // As root, run the built CLI as uid 65534. The checkout may live where that user cannot read (a 0700
+    // temp dir), so stage what an installed kubeboot consists of in a world-readable directory.
+    const stage = tempDir(t);
+    chmodSync(stage, 0o755);
+    const cli = stageInstall(stage);
+    const cfg = writeConfig(stage);
     chmodSync(cfg, 0o644);
-    const home = path.join(dir, 'home');
+    const home = path.join(stage, 'home');
     mkdirSync(home, { mode: 0o777 });
     chmodSync(home, 0o777);
     const { spawn } = await import('node:child_process');
-    const { CLI } = await import('../helpers/paths.js');
     const r = await new Promise<{ code: number | null; out: string; err: string }>((res) => {
-      const c = spawn(process.execPath, [CLI, 'init', '--dry-run', '--config', cfg], { uid: 65534, gid: 65534, env: cleanEnv({ HOME: home }) });
+      const c = spawn(process.execPath, [cli, 'init', '--dry-run', '--config', cfg], { uid: 65534, gid: 65534, env: cleanEnv({ HOME: home }) });
       let out = '';
       let err = '';
       c.stdout.on('data', (d: Buffer) => (out += d));
@@ -137,7 +184,8 @@ describe('kubeboot CLI', () => {
     });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /\[dryrun\] Writing files into "\/tmp\/kubeboot-init-dryrun-/);
-    assert.ok(!existsSync('/etc/kubernetes/manifests/kube-apiserver.yaml') || true);
+    assert.match(r.out, /\[dryrun\] Would write file "\/etc\/kubernetes\/manifests\/kube-apiserver.yaml" \(mode 0600\)/);
+    assert.doesNotMatch(r.out, /PRIVATE KEY/, 'dry-run never prints key material');
   });
 
   it('config print init-defaults prints a v1beta4 config that config validate accepts', async (t) => {
