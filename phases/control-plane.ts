@@ -1,12 +1,14 @@
 /**
  * control-plane: the kube-apiserver, kube-controller-manager and kube-scheduler static pod manifests
  * (sub-phases generated from CONTROL_PLANE_COMPONENTS). Also exports the manifest writer the etcd phase
- * uses: templates → pure render (+ patches) → static-pod-path hygiene → atomic 0600 write.
+ * uses: templates → pure render (+ patches, + the restart annotation found on disk) → static-pod-path hygiene → atomic
+ * 0600 write, or, when the manifest changes under a running pod, the safe swap of src/rollout.ts.
  *
  * Light at import time: the renderer, templates, patches and effects are loaded inside run().
  */
 import type { InitContext } from '../src/context.js';
 import type { StaticPodTemplates, StaticPodComponent } from '../src/render/templates.js';
+import type { RenderedManifest } from '../src/render/manifests.js';
 import type { LoadedPatches } from '../src/render/patches.js';
 import type { Phase } from '../src/workflow/phase.js';
 import { slot } from '../src/workflow/slots.js';
@@ -81,29 +83,31 @@ async function usingExternalCA(ctx: InitContext): Promise<boolean> {
 }
 
 /**
- * Renders one component's manifest and writes it to the static pod path, after checking that path:
- * stray files are warned about (once per run), two files defining the same pod are an error.
+ * Renders one component's manifest exactly as init writes it: the templates, the patches of patches.directory, the
+ * external-CA rule, and the restart annotation of the manifest on disk kept as it is (so that neither init nor
+ * regenerate undoes a `kubeboot restart`). Warnings and patch messages go to ctx.out. Also used by regenerate/restart.
  */
-export async function writeStaticPodManifest(ctx: InitContext, component: StaticPodComponent): Promise<void> {
-  const [{ loadStaticPodTemplates }, { renderStaticPod }, { PatchError }, { checkStaticPodPath, kubeletReads }, { OperationError }, { writeFile }] =
-    await Promise.all([
-      import('../src/render/templates.js'),
-      import('../src/render/manifests.js'),
-      import('../src/render/patches.js'),
-      import('../src/render/hygiene.js'),
-      import('../src/errors.js'),
-      import('../src/context.js'),
-    ]);
+export async function renderComponentManifest(ctx: InitContext, component: StaticPodComponent): Promise<RenderedManifest> {
+  const [{ loadStaticPodTemplates }, { renderStaticPod, restartAnnotationOf, manifestPath }, { PatchError }, { OperationError }] = await Promise.all([
+    import('../src/render/templates.js'),
+    import('../src/render/manifests.js'),
+    import('../src/render/patches.js'),
+    import('../src/errors.js'),
+  ]);
   let templates = ctx.slots.get(STATIC_POD_TEMPLATES);
   if (!templates) {
     templates = await loadStaticPodTemplates();
     ctx.slots.set(STATIC_POD_TEMPLATES, templates);
   }
   const patches = await loadPatches(ctx);
-  const externalCA = component === 'kube-controller-manager' ? await usingExternalCA(ctx) : false;
-  let rendered;
+  const [externalCA, current] = await Promise.all([
+    component === 'kube-controller-manager' ? usingExternalCA(ctx) : Promise.resolve(false),
+    ctx.fx.readFile(manifestPath(ctx.spec, component)),
+  ]);
+  const restartedAt = restartAnnotationOf(current?.toString('utf8'));
+  let rendered: RenderedManifest;
   try {
-    rendered = renderStaticPod(ctx.spec, ctx.host, templates, component, { externalCA, patches: patches?.files ?? [] });
+    rendered = renderStaticPod(ctx.spec, ctx.host, templates, component, { externalCA, patches: patches?.files ?? [], restartedAt });
   } catch (err) {
     if (err instanceof PatchError || (err instanceof Error && err.message.startsWith('the patched static Pod manifest'))) {
       throw new OperationError(`failed to patch static Pod manifest file for "${component}": ${err.message}`, { cause: err });
@@ -112,6 +116,47 @@ export async function writeStaticPodManifest(ctx: InitContext, component: Static
   }
   for (const w of rendered.warnings) ctx.out.warn(w);
   for (const a of rendered.patchesApplied) ctx.out.log('patches', `Applied patch of type "${a.type}" to target "${component}"`);
+  return rendered;
+}
+
+/**
+ * Whether init applies a changed manifest through the safe swap (backup, atomic write, wait for a new Ready container,
+ * rollback): the manifest exists and differs from the rendered one, this is not a dry run, admin.conf exists, and
+ * the component's mirror pod `<component>-<node>` is readable (GET 200, a mirror pod) within 2 s. Otherwise (a first
+ * init, --root without a running kubelet/API server, --dry-run) the plain atomic write stays.
+ */
+async function safeSwapPlan(ctx: InitContext, component: StaticPodComponent, current: Buffer | undefined, content: string) {
+  if (ctx.options.dryRun || current === undefined || current.equals(Buffer.from(content))) return undefined;
+  const [{ openApi, mirrorPodName }, { readMirrorPod }] = await Promise.all([import('../src/rollout.js'), import('../src/kube/rollout.js')]);
+  let api;
+  try {
+    api = await openApi(ctx.fx, ctx.spec);
+  } catch (err) {
+    ctx.out.log('control-plane', `${component}: the manifest changes; ${(err as Error).message}: writing it without waiting for the kubelet`);
+    return undefined;
+  }
+  if (!api) return undefined;
+  const before = await readMirrorPod(api.client, mirrorPodName(ctx.spec, component), 2000);
+  if (!before.ok || !before.view.found || !before.view.mirror) {
+    const why = before.ok ? `the mirror pod ${before.view.name} does not exist` : before.error;
+    ctx.out.log('control-plane', `${component}: the manifest changes and its pod cannot be checked (${why}): writing it without waiting for the kubelet`);
+    return undefined;
+  }
+  return { api, before };
+}
+
+/**
+ * Renders one component's manifest and writes it to the static pod path, after checking that path:
+ * stray files are warned about (once per run), two files defining the same pod are an error. A changed manifest of a
+ * running component goes through the safe swap (see safeSwapPlan).
+ */
+export async function writeStaticPodManifest(ctx: InitContext, component: StaticPodComponent): Promise<void> {
+  const [{ checkStaticPodPath, kubeletReads }, { OperationError }, { writeFile, WRITTEN_FILES }] = await Promise.all([
+    import('../src/render/hygiene.js'),
+    import('../src/errors.js'),
+    import('../src/context.js'),
+  ]);
+  const rendered = await renderComponentManifest(ctx, component);
 
   const dir = ctx.spec.paths.manifestsDir;
   const names = (await ctx.fx.listDir(dir)) ?? [];
@@ -138,7 +183,32 @@ export async function writeStaticPodManifest(ctx: InitContext, component: Static
     });
   }
   await ctx.fx.mkdir(dir, 0o700);
-  await writeFile(ctx, rendered.path, rendered.content, rendered.mode);
+  const current = await ctx.fx.readFile(rendered.path);
+  const swap = await safeSwapPlan(ctx, component, current, rendered.content);
+  if (!swap || current === undefined) {
+    await writeFile(ctx, rendered.path, rendered.content, rendered.mode);
+    return;
+  }
+  const { applyManifest } = await import('../src/rollout.js');
+  ctx.out.log('control-plane', `${component}: the manifest changes and its pod runs: applying it safely (backup, write, wait for the new pod, rollback on failure)`);
+  const by = ctx.out.currentPhase ?? 'init';
+  await applyManifest({
+    fx: ctx.fx,
+    spec: ctx.spec,
+    out: ctx.out,
+    component,
+    oldContent: current,
+    newContent: rendered.content,
+    timeoutMs: ctx.options.waitTimeoutMs ?? ctx.spec.timeouts.controlPlaneComponentHealthCheckMs,
+    api: swap.api,
+    before: swap.before,
+    onFile: (path, mode) => {
+      // the ledger: the manifest and its backup (status "written": kubeboot wrote both)
+      const list = ctx.slots.get(WRITTEN_FILES) ?? [];
+      if (!list.some((f) => f.path === path && f.status === 'written')) list.push({ path, mode, status: 'written', by });
+      ctx.slots.set(WRITTEN_FILES, list);
+    },
+  });
 }
 
 function componentPhase(c: (typeof CONTROL_PLANE_COMPONENTS)[number]): Phase<InitContext> {

@@ -20,6 +20,8 @@ export interface ContainerView {
   readonly started: boolean;
   readonly containerID: string | undefined;
   readonly lastTerminated: TerminationView | undefined;
+  /** state.running.startedAt (RFC 3339), when running */
+  readonly startedAt?: string | undefined;
 }
 
 export interface PodView {
@@ -71,6 +73,7 @@ export function viewPod(pod: unknown): PodView {
       started: c.started === true,
       containerID: s(c.containerID),
       lastTerminated,
+      startedAt: kind === 'running' ? s(o(st.running).startedAt) : undefined,
     };
   });
   return {

@@ -14,7 +14,7 @@ import { buildCommand, lastArgValue, type Arg } from './args.js';
 import { applyPatches, type PatchFile } from './patches.js';
 import type { PodTemplate, StaticPodComponent, StaticPodTemplates } from './templates.js';
 import { STATIC_POD_COMPONENTS } from './templates.js';
-import { toYaml } from './yaml.js';
+import { parseYaml, toYaml } from './yaml.js';
 
 export { STATIC_POD_COMPONENTS, type StaticPodComponent };
 
@@ -31,6 +31,12 @@ export const PROBE_PORT_NAME = 'probe-port';
 export const MANIFEST_MODE = 0o600;
 export const APISERVER_ENDPOINT_ANNOTATION = 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint';
 export const ETCD_CLIENT_URLS_ANNOTATION = 'kubeadm.kubernetes.io/etcd.advertise-client-urls';
+/**
+ * Set by `kubeboot restart` (an RFC 3339 time): a change of the manifest's bytes, and so of the pod's config hash,
+ * that makes the kubelet recreate the static pod without a configuration change. Rendering keeps the value found in
+ * the manifest on disk (RenderOptions.restartedAt), so that init and regenerate do not undo a restart.
+ */
+export const RESTART_ANNOTATION = 'kubeboot.kubernetes.io/restartedAt';
 export const FLEXVOLUME_DEFAULT_DIR = '/usr/libexec/kubernetes/kubelet-plugins/volume/exec';
 export const CA_CERTS_DIR = '/etc/ssl/certs';
 /** The conditional CA directories kubeadm mounts when they exist (host.existingCaDirs holds the ones that do). */
@@ -47,6 +53,8 @@ export interface RenderOptions {
   readonly externalCA?: boolean;
   /** patch files (already read and parsed), applied per target in the order given */
   readonly patches?: readonly PatchFile[];
+  /** the RESTART_ANNOTATION value of the manifest on disk, kept as it is (undefined: no annotation) */
+  readonly restartedAt?: string | undefined;
 }
 
 export interface RenderedManifest {
@@ -569,7 +577,9 @@ export function renderStaticPod(
   opts: RenderOptions = {},
 ): RenderedManifest {
   const warnings: string[] = [];
-  let pod: unknown = buildStaticPod(spec, host, templates[component], component, { externalCA: opts.externalCA, warnings });
+  const built = buildStaticPod(spec, host, templates[component], component, { externalCA: opts.externalCA, warnings });
+  if (opts.restartedAt !== undefined) setRestartAnnotation(built, opts.restartedAt);
+  let pod: unknown = built;
   let applied: { file: string; type: string }[] = [];
   if (opts.patches && opts.patches.length > 0) {
     const r = applyPatches(component, pod, opts.patches);
@@ -585,4 +595,37 @@ export function renderStaticPod(
     warnings,
     patchesApplied: applied,
   };
+}
+
+// ---------- the restart annotation ----------
+
+function setRestartAnnotation(pod: Obj, value: string): void {
+  const meta = (pod.metadata ?? (pod.metadata = {})) as Obj;
+  meta.annotations = { ...((meta.annotations as Obj | undefined) ?? {}), [RESTART_ANNOTATION]: value };
+}
+
+/** The RESTART_ANNOTATION value of a manifest (YAML text), or undefined (none, or not a readable Pod). */
+export function restartAnnotationOf(text: string | undefined): string | undefined {
+  // most manifests have none: skip the YAML parse
+  if (text === undefined || !text.includes(RESTART_ANNOTATION)) return undefined;
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch {
+    return undefined;
+  }
+  const ann = ((doc as Obj | null)?.metadata as Obj | undefined)?.annotations as Obj | undefined;
+  const v = ann?.[RESTART_ANNOTATION];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * The manifest (YAML text) with RESTART_ANNOTATION set to `value` and nothing else changed, serialized by the one
+ * serializer (a manifest kubeboot rendered keeps its bytes apart from that annotation). Throws when it is not a Pod.
+ */
+export function withRestartAnnotation(text: string, value: string, component: string): string {
+  const doc = parseYaml(text);
+  checkPodShape(doc, component);
+  setRestartAnnotation(doc as Obj, value);
+  return toYaml(doc);
 }

@@ -2,7 +2,7 @@
 /**
  * Runs the kubelet + API server test double by hand:
  *   node dist/test/double/cli.js --root DIR [--node-name NAME] [--crash-loop POD[=EXITCODE]] [--slow-start POD=MS]
- *        [--never-ready POD] [--kubelet-down] [--quiet]
+ *        [--never-ready POD] [--keep-hash POD] [--kubelet-down] [--quiet]
  * then, in another shell: kubeboot init --root DIR --config F, and kubectl --kubeconfig DIR/etc/kubernetes/admin.conf get pods -n kube-system.
  * Stops (killing etcd) on SIGINT/SIGTERM.
  */
@@ -11,7 +11,7 @@ import { ControlPlaneDouble, type ComponentFault } from './double.js';
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`error: ${msg}\n`);
   process.stderr.write(
-    'usage: cli.js --root DIR [--node-name NAME] [--crash-loop POD[=EXITCODE]] [--slow-start POD=MS] [--never-ready POD] [--kubelet-down] [--quiet]\n',
+    'usage: cli.js --root DIR [--node-name NAME] [--crash-loop POD[=EXITCODE]] [--slow-start POD=MS] [--never-ready POD] [--keep-hash POD] [--kubelet-down] [--quiet]\n',
   );
   process.exit(2);
 }
@@ -42,6 +42,7 @@ for (let i = 0; i < argv.length; i++) {
     if (!ms) usage('--slow-start needs POD=MS');
     add(pod as string, { slowStartMs: Number(ms) });
   } else if (a === '--never-ready') add(next(), { neverReady: true });
+  else if (a === '--keep-hash') add(next(), { keepHash: true });
   else usage(`unknown argument ${a}`);
 }
 if (!root) usage('--root is required');

@@ -14,7 +14,8 @@
  *    everything, kubeadm:cluster-admins only once the ClusterRoleBinding kubeadm:cluster-admins exists, others get 403;
  *  - mirror pods `<pod>-<node>` in kube-system carry kubernetes.io/config.{mirror,hash,source,seen}, container
  *    statuses (containerID, started, ready, startedAt, restartCount, lastState.terminated) and a Ready condition;
- *  - faults: crash-loop a component (exit code and log lines), start it slowly, never make it ready, keep the kubelet down.
+ *  - faults: crash-loop a component (exit code and log lines), start it slowly, never make it ready, keep the kubelet down,
+ *    keep a pod's config hash across a manifest change; a fault may apply only to a manifest holding a given text.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -46,6 +47,16 @@ export interface ComponentFault {
   readonly slowStartMs?: number;
   /** the container runs (live) but never becomes ready */
   readonly neverReady?: boolean;
+  /**
+   * When the manifest changes, the new pod keeps the config hash of the pod it replaces (its container is still new):
+   * a change the kubelet's hash does not see. Applies whatever onlyWhenManifestIncludes says.
+   */
+  readonly keepHash?: boolean;
+  /**
+   * The other faults apply only to a manifest whose text holds this string (a bad flag makes the component crash; the
+   * manifest without it runs fine).
+   */
+  readonly onlyWhenManifestIncludes?: string;
 }
 
 export interface DoubleOptions {
@@ -128,7 +139,10 @@ interface RunningPod {
   readonly name: string;
   readonly mirrorName: string;
   readonly uid: string;
+  /** the config hash the mirror pod reports */
   readonly hash: string;
+  /** the hash of the file's bytes (what the sync compares) */
+  readonly contentHash: string;
   readonly seen: string;
   readonly created: string;
   readonly command: string[];
@@ -365,7 +379,7 @@ export class ControlPlaneDouble {
       present.add(file);
       const hash = createHash('sha256').update(content).update(`\nhost:${this.node}\nfile:${file}`).digest('hex').slice(0, 32);
       const cur = this.pods.get(file);
-      if (cur && cur.hash === hash) continue;
+      if (cur && cur.contentHash === hash) continue;
       if (this.badFiles.get(file) === hash) continue;
       let manifest: Obj;
       try {
@@ -383,7 +397,9 @@ export class ControlPlaneDouble {
         this.notify('DELETED', cur);
       }
       if (this.stopped) return;
-      const pod = this.createPod(file, manifest, hash);
+      const keep = cur !== undefined && this.faults[cur.name]?.keepHash === true;
+      if (keep) this.mark(cur.mirrorName, `keep-hash fault: the new pod keeps config hash ${cur.hash}`);
+      const pod = this.createPod(file, manifest, keep ? cur.hash : hash, hash);
       this.pods.set(file, pod);
       this.notify('ADDED', pod);
       this.startContainer(pod);
@@ -397,7 +413,7 @@ export class ControlPlaneDouble {
     }
   }
 
-  private createPod(file: string, manifest: Obj, hash: string): RunningPod {
+  private createPod(file: string, manifest: Obj, hash: string, contentHash: string): RunningPod {
     const name = String((manifest.metadata as Obj).name);
     const c0 = (((manifest.spec as Obj)?.containers as Obj[]) ?? [])[0] ?? {};
     const command = Array.isArray(c0.command) ? (c0.command as unknown[]).map(String) : [];
@@ -408,6 +424,7 @@ export class ControlPlaneDouble {
       mirrorName: `${name}-${this.node}`,
       uid: randomUUID(),
       hash,
+      contentHash,
       seen: new Date().toISOString().replace('Z', '000000Z'),
       created: iso(),
       command,
@@ -472,8 +489,16 @@ export class ControlPlaneDouble {
 
   // ------------------------------------------------------------------ containers
 
+  /** the fault in force for this pod (none when it applies only to manifests holding a text this one lacks) */
+  private faultFor(p: RunningPod): ComponentFault {
+    const f = this.faults[p.name];
+    if (!f) return {};
+    if (f.onlyWhenManifestIncludes !== undefined && !JSON.stringify(p.manifest).includes(f.onlyWhenManifestIncludes)) return {};
+    return f;
+  }
+
   private startContainer(p: RunningPod): void {
-    const fault = this.faults[p.name] ?? {};
+    const fault = this.faultFor(p);
     const delay = fault.slowStartMs ?? 0;
     p.container.state = 'waiting';
     p.container.reason = p.container.restartCount > 0 ? 'CrashLoopBackOff' : 'ContainerCreating';
@@ -485,7 +510,7 @@ export class ControlPlaneDouble {
 
   private async runContainer(p: RunningPod): Promise<void> {
     if (p.stopping || this.stopped) return;
-    const fault = this.faults[p.name] ?? {};
+    const fault = this.faultFor(p);
     const c = p.container;
     c.containerID = `containerd://${randomBytes(32).toString('hex')}`;
     p.attempts.push({
@@ -566,7 +591,7 @@ export class ControlPlaneDouble {
   }
 
   private runEtcd(p: RunningPod): void {
-    const fault = this.faults[p.name] ?? {};
+    const fault = this.faultFor(p);
     const compat = this.opts.etcdFlagCompat ?? true;
     const args: string[] = [];
     for (const item of p.command.slice(1)) {
