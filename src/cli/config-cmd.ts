@@ -1,7 +1,7 @@
 /** `kubeboot config print init-defaults | validate | migrate` and `kubeboot version`. */
 import type { Command } from 'commander';
 import { buildSpec, parseConfigText } from '../config/load.js';
-import { API_V1BETA4 } from '../config/schema.js';
+import { API_V1BETA4 } from '../config/api.js';
 import { RealEffects } from '../effects/real.js';
 import { gatherHostFacts, type HostFacts } from '../effects/host.js';
 import { ConfigError } from '../errors.js';

@@ -1,6 +1,6 @@
 /** v1beta3 → v1beta4, as kubeadm's conversion does it (maps become name-sorted lists, timeouts move). */
 import type { Arg, ClusterV1beta3, ClusterV1beta4, InitV1beta3, InitV1beta4 } from './schema.js';
-import { API_V1BETA4 } from './schema.js';
+import { API_V1BETA4 } from './api.js';
 
 export function mapToArgs(m: Readonly<Record<string, string>> | undefined): Arg[] | undefined {
   if (m === undefined) return undefined;

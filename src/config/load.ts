@@ -2,27 +2,44 @@
  * file text + flags + host facts → one readonly ClusterSpec, or a ConfigError listing every problem
  * (`path.to.field: message`, sorted). Nothing here touches the disk: the caller reads the file.
  */
-import { z } from 'zod';
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { HostFacts } from '../effects/host.js';
 import { parseDuration } from '../util/duration.js';
 import { resolveVersion, defaultVersionRow, type VersionRow } from '../versions.js';
 import { convertClusterV1beta3, convertInitV1beta3 } from './convert.js';
 import { applyDefaults } from './defaults.js';
-import {
-  API_V1BETA3,
-  API_V1BETA4,
-  KNOWN_KINDS,
-  KUBELET_API,
-  KUBEPROXY_API,
-  clusterV1beta3,
-  clusterV1beta4,
-  initV1beta3,
-  initV1beta4,
-  type Arg,
-  type ClusterV1beta4,
-  type InitV1beta4,
-} from './schema.js';
+import { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBELET_API, KUBEPROXY_API } from './api.js';
+import type { Arg, ClusterV1beta3, ClusterV1beta4, InitV1beta3, InitV1beta4 } from './schema.js';
+
+/** zod and the schemas load only when a file must be checked (they cost ~100 ms of start-up). */
+type Schemas = typeof import('./schema.js');
+let schemas: Schemas | undefined;
+async function loadSchemas(): Promise<Schemas> {
+  schemas ??= await import('./schema.js');
+  return schemas;
+}
+
+/**
+ * A file kubeboot wrote itself (the recorded configuration) starts with `# kubeboot-sha256: <hex>` over the
+ * rest of the text. When the digest matches, the text is exactly what kubeboot validated when it wrote it,
+ * so the strict schema pass is skipped; any edit makes it a normal file again.
+ */
+export const CHECKSUM_PREFIX = '# kubeboot-sha256: ';
+
+export function withChecksum(body: string): string {
+  return `${CHECKSUM_PREFIX}${createHash('sha256').update(body).digest('hex')}\n${body}`;
+}
+
+export function verifiedBody(text: string): string | undefined {
+  if (!text.startsWith(CHECKSUM_PREFIX)) return undefined;
+  const nl = text.indexOf('\n');
+  if (nl < 0) return undefined;
+  const digest = text.slice(CHECKSUM_PREFIX.length, nl).trim();
+  const body = text.slice(nl + 1);
+  return createHash('sha256').update(body).digest('hex') === digest ? body : undefined;
+}
 import { defaultPaths, type ClusterSpec, type EncryptionAlgorithm } from './spec.js';
 import { validateDocuments, type Issue } from './validate.js';
 
@@ -104,10 +121,10 @@ function collectFields(schema: unknown, into: Map<string, string>, depth = 0): v
   if (s.element) collectFields(s.element, into, depth + 1);
   if (s.def?.valueType) collectFields(s.def.valueType, into, depth + 1);
 }
-function suggestField(key: string): string | undefined {
+function suggestField(S: Schemas, key: string): string | undefined {
   if (!knownFields) {
     knownFields = new Map();
-    for (const sch of [initV1beta4, clusterV1beta4, initV1beta3, clusterV1beta3]) collectFields(sch, knownFields);
+    for (const sch of [S.initV1beta4, S.clusterV1beta4, S.initV1beta3, S.clusterV1beta3]) collectFields(sch, knownFields);
   }
   const hit = knownFields.get(key.toLowerCase());
   return hit !== undefined && hit !== key ? hit : undefined;
@@ -119,12 +136,12 @@ function pathText(prefix: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-function zodIssues(kind: string, err: z.ZodError): Issue[] {
+function zodIssues(S: Schemas, kind: string, err: z.ZodError): Issue[] {
   const out: Issue[] = [];
   for (const iss of err.issues) {
     if (iss.code === 'unrecognized_keys') {
       for (const key of iss.keys) {
-        const sug = suggestField(key);
+        const sug = suggestField(S, key);
         out.push({
           path: pathText(kind, [...iss.path, key]),
           message: `unknown field "${key}"${sug ? ` (did you mean "${sug}"?)` : ''}`,
@@ -156,6 +173,9 @@ function describe(v: unknown): string {
 /** Parses and type-checks the documents of one config file; v1beta3 is converted to v1beta4. */
 export async function parseConfigText(text: string, fileName: string): Promise<ParsedDocuments> {
   const { parseYamlDocuments } = await import('../render/yaml.js');
+  const trusted = verifiedBody(text);
+  // The schemas are needed only for files kubeboot did not write itself.
+  const S: Schemas | undefined = trusted === undefined ? await loadSchemas() : undefined;
   let docs: unknown[];
   try {
     docs = parseYamlDocuments(text).filter((d) => d !== null && d !== undefined);
@@ -208,18 +228,21 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
       return;
     }
     apiVersions.add(apiVersion);
+    // A verified kubeboot-written file is taken as it is (it was validated when it was written).
+    const check = (schema: z.ZodType): { success: true; data: unknown } | { success: false; error: z.ZodError } =>
+      S ? (schema.safeParse(doc) as { success: true; data: unknown } | { success: false; error: z.ZodError }) : { success: true, data: doc };
     if (kind === 'InitConfiguration') {
       if (init) dup();
-      const r = (apiVersion === API_V1BETA4 ? initV1beta4 : initV1beta3).safeParse(doc);
-      if (!r.success) issues.push(...zodIssues(kind, r.error));
-      else init = apiVersion === API_V1BETA4 ? (r.data as InitV1beta4) : convertInitV1beta3(r.data as z.infer<typeof initV1beta3>);
+      const r = check(apiVersion === API_V1BETA4 ? (S?.initV1beta4 as z.ZodType) : (S?.initV1beta3 as z.ZodType));
+      if (!r.success) issues.push(...zodIssues(S as Schemas, kind, r.error));
+      else init = apiVersion === API_V1BETA4 ? (r.data as InitV1beta4) : convertInitV1beta3(r.data as InitV1beta3);
     } else {
       if (cluster) dup();
-      const r = (apiVersion === API_V1BETA4 ? clusterV1beta4 : clusterV1beta3).safeParse(doc);
-      if (!r.success) issues.push(...zodIssues(kind, r.error));
+      const r = check(apiVersion === API_V1BETA4 ? (S?.clusterV1beta4 as z.ZodType) : (S?.clusterV1beta3 as z.ZodType));
+      if (!r.success) issues.push(...zodIssues(S as Schemas, kind, r.error));
       else if (apiVersion === API_V1BETA4) cluster = r.data as ClusterV1beta4;
       else {
-        const c = convertClusterV1beta3(r.data as z.infer<typeof clusterV1beta3>);
+        const c = convertClusterV1beta3(r.data as ClusterV1beta3);
         cluster = c.cluster;
         v3Timeout = c.timeoutForControlPlane;
       }

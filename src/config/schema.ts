@@ -5,10 +5,7 @@
  */
 import { z } from 'zod';
 
-export const API_V1BETA4 = 'kubeadm.k8s.io/v1beta4';
-export const API_V1BETA3 = 'kubeadm.k8s.io/v1beta3';
-export const KUBELET_API = 'kubelet.config.k8s.io/v1beta1';
-export const KUBEPROXY_API = 'kubeproxy.config.k8s.io/v1alpha1';
+export { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBELET_API, KUBEPROXY_API } from './api.js';
 
 const str = z.string();
 const port = z.number().int();
@@ -226,11 +223,3 @@ export const clusterV1beta3 = z.strictObject({
   clusterName: str.optional(),
 });
 export type ClusterV1beta3 = z.infer<typeof clusterV1beta3>;
-
-/** Known kinds per apiVersion, for the "unknown kind" message. */
-export const KNOWN_KINDS: Readonly<Record<string, readonly string[]>> = {
-  [API_V1BETA4]: ['InitConfiguration', 'ClusterConfiguration'],
-  [API_V1BETA3]: ['InitConfiguration', 'ClusterConfiguration'],
-  [KUBELET_API]: ['KubeletConfiguration'],
-  [KUBEPROXY_API]: ['KubeProxyConfiguration'],
-};

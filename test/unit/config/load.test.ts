@@ -134,3 +134,20 @@ describe('config loading', () => {
     );
   });
 });
+
+describe('files kubeboot wrote itself', () => {
+  it('a verified checksum skips the strict schema pass; any edit brings it back', async () => {
+    const { withChecksum, verifiedBody } = await import('../../../src/config/load.js');
+    const body = V4.replace('bindPort: 7443', 'bindPort: 7443\n  notAField: 1');
+    const signed = withChecksum(body);
+    assert.equal(verifiedBody(signed), body);
+    const parsed = await parseConfigText(signed, 'recorded.yaml');
+    assert.equal(parsed.init.localAPIEndpoint?.bindPort, 7443, 'taken as kubeboot wrote it');
+    const edited = signed.replace('bindPort: 7443', 'bindPort: 7444');
+    assert.equal(verifiedBody(edited), undefined);
+    await assert.rejects(parseConfigText(edited, 'recorded.yaml'), (e: ConfigError) =>
+      e.issues.some((l) => l.startsWith('InitConfiguration.localAPIEndpoint.notAField: unknown field')),
+    );
+    assert.equal(verifiedBody(V4), undefined, 'a file without the header is a normal file');
+  });
+});
