@@ -11,6 +11,8 @@ import type { Phase } from '../src/workflow/phase.js';
 export interface CheckResult {
   readonly warnings: string[];
   readonly errors: string[];
+  /** not a problem: a condition kubeboot itself caused (its own manifest, its own component's port) */
+  readonly infos?: string[];
 }
 
 export interface Check {
@@ -23,6 +25,35 @@ export interface Check {
 const ok = (): CheckResult => ({ warnings: [], errors: [] });
 const err = (msg: string): CheckResult => ({ warnings: [], errors: [msg] });
 const warn = (msg: string): CheckResult => ({ warnings: [msg], errors: [] });
+const info = (msg: string): CheckResult => ({ warnings: [], errors: [], infos: [msg] });
+
+/**
+ * What a previous kubeboot run on this node set up, from its ledger (/etc/kubernetes/kubeboot/files.json): the
+ * components whose static Pod manifest kubeboot wrote, and whether it wrote the kubelet's config.yaml. Running init
+ * again with the same configuration must converge, so these components' manifests, ports and (for etcd) data
+ * directory are not preflight errors but info lines saying that they are kubeboot's own.
+ */
+export interface Ownership {
+  readonly components: ReadonlySet<string>;
+  readonly kubelet: boolean;
+}
+
+export const NO_OWNERSHIP: Ownership = { components: new Set(), kubelet: false };
+
+export async function kubebootOwnership(ctx: InitContext): Promise<Ownership> {
+  const { readLedger } = await import('../src/state.js');
+  let files: Readonly<Record<string, unknown>>;
+  try {
+    files = (await readLedger(ctx.fx)).files;
+  } catch (e) {
+    ctx.out.warn(`${(e as Error).message}; preflight treats every existing file and busy port as foreign`);
+    return NO_OWNERSHIP;
+  }
+  const components = new Set(MANIFEST_NAMES.filter((m) => files[`${ctx.spec.paths.manifestsDir}/${m}.yaml`] !== undefined));
+  return { components, kubelet: files[`${ctx.spec.paths.kubeletDir}/config.yaml`] !== undefined };
+}
+
+const OWNED = 'owned by kubeboot';
 
 function pathLabel(prefix: string, path: string): string {
   return `${prefix}-${path.replace(/\//g, '-')}`;
@@ -33,10 +64,13 @@ function argValue(args: readonly { name: string; value: string }[], name: string
   return hits.length > 0 ? hits[hits.length - 1]?.value : undefined;
 }
 
-function portCheck(port: number): Check {
+function portCheck(port: number, owner?: string): Check {
   return {
     name: `Port-${port}`,
-    run: async (ctx) => ((await ctx.fx.portFree(port)) ? ok() : err(`Port ${port} is in use`)),
+    run: async (ctx) => {
+      if (await ctx.fx.portFree(port)) return ok();
+      return owner ? info(`Port ${port} is in use by ${owner}, ${OWNED}`) : err(`Port ${port} is in use`);
+    },
   };
 }
 
@@ -64,8 +98,9 @@ export function kubeletPort(kc: Readonly<Record<string, unknown>> | undefined): 
 export const MANIFEST_NAMES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'] as const;
 
 /** The ordered check list for `init` (reference §10, with the 1.33+ binary list). */
-export function initChecks(ctx: InitContext): Check[] {
+export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP): Check[] {
   const s = ctx.spec;
+  const mine = (component: string) => (owned.components.has(component) ? component : undefined);
   const checks: Check[] = [
     {
       name: 'NumCPU',
@@ -78,14 +113,17 @@ export function initChecks(ctx: InitContext): Check[] {
       run: async (c) =>
         c.host.memoryMB < 1700 ? err(`the system RAM (${c.host.memoryMB} MB) is less than the minimum 1700 MB`) : ok(),
     },
-    portCheck(s.bindPort),
-    portCheck(Number(argValue(s.scheduler.extraArgs, 'secure-port') ?? 10259)),
-    portCheck(Number(argValue(s.controllerManager.extraArgs, 'secure-port') ?? 10257)),
+    portCheck(s.bindPort, mine('kube-apiserver')),
+    portCheck(Number(argValue(s.scheduler.extraArgs, 'secure-port') ?? 10259), mine('kube-scheduler')),
+    portCheck(Number(argValue(s.controllerManager.extraArgs, 'secure-port') ?? 10257), mine('kube-controller-manager')),
     ...MANIFEST_NAMES.map((m): Check => {
       const path = `${s.paths.manifestsDir}/${m}.yaml`;
       return {
         name: pathLabel('FileAvailable', path),
-        run: async (c) => ((await c.fx.stat(path)) ? err(`${path} already exists`) : ok()),
+        run: async (c) => {
+          if (!(await c.fx.stat(path))) return ok();
+          return owned.components.has(m) ? info(`${path} already exists, ${OWNED} (kubeboot wrote it)`) : err(`${path} already exists`);
+        },
       };
     }),
     {
@@ -108,7 +146,7 @@ export function initChecks(ctx: InitContext): Check[] {
       hostOnly: true,
       run: async (c) => ((await c.fx.which(b)) ? ok() : warn(`${b} not found in system path`)),
     })),
-    portCheck(kubeletPort(s.kubeletConfiguration)),
+    portCheck(kubeletPort(s.kubeletConfiguration), owned.kubelet ? 'the kubelet' : undefined),
   ];
   const families = new Set<number>();
   for (const cidr of [...s.networking.serviceSubnet.split(','), ...s.networking.podSubnet.split(',')]) {
@@ -135,7 +173,7 @@ export function initChecks(ctx: InitContext): Check[] {
   if (local) {
     const client = urlPorts(argValue(local.extraArgs, 'listen-client-urls'), 2379);
     const peer = urlPorts(argValue(local.extraArgs, 'listen-peer-urls'), 2380);
-    checks.push(...[...new Set([...client, ...peer])].map(portCheck), {
+    checks.push(...[...new Set([...client, ...peer])].map((p) => portCheck(p, mine('etcd'))), {
       name: pathLabel('DirAvailable', local.dataDir),
       run: async (c) => {
         let names: string[] | undefined;
@@ -145,7 +183,10 @@ export function initChecks(ctx: InitContext): Check[] {
           const code = (e as NodeJS.ErrnoException).code;
           return err(`unable to check if ${local.dataDir} is empty: ${code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
         }
-        return names && names.length > 0 ? err(`${local.dataDir} is not empty`) : ok();
+        if (!names || names.length === 0) return ok();
+        return owned.components.has('etcd')
+          ? info(`${local.dataDir} is not empty: it holds the data of the etcd whose manifest kubeboot wrote, ${OWNED}`)
+          : err(`${local.dataDir} is not empty`);
       },
     });
   }
@@ -164,6 +205,7 @@ export function initChecks(ctx: InitContext): Check[] {
 export interface PreflightOutcome {
   readonly warnings: string[];
   readonly errors: string[];
+  readonly infos: string[];
 }
 
 export async function runChecks(ctx: InitContext, checks: readonly Check[]): Promise<PreflightOutcome> {
@@ -171,6 +213,7 @@ export async function runChecks(ctx: InitContext, checks: readonly Check[]): Pro
   const underRoot = ctx.options.root !== '';
   const warnings: string[] = [];
   const errors: string[] = [];
+  const infos: string[] = [];
   // A check that cannot look (permission denied, …) is a failure of that check, not a crash of preflight.
   const safeRun = async (c: Check): Promise<CheckResult> => {
     try {
@@ -187,10 +230,11 @@ export async function runChecks(ctx: InitContext, checks: readonly Check[]): Pro
     if (!item) continue;
     const { c, r } = item;
     const ignored = ignore.has('all') || ignore.has(c.name.toLowerCase());
+    for (const i of r.infos ?? []) infos.push(`[INFO ${c.name}]: ${i}`);
     for (const w of [...r.warnings, ...(ignored ? r.errors : [])]) warnings.push(`[WARNING ${c.name}]: ${w}`);
     if (!ignored) for (const e of r.errors) errors.push(`[ERROR ${c.name}]: ${e}`);
   }
-  return { warnings, errors };
+  return { warnings, errors, infos };
 }
 
 export const preflight: Phase<InitContext> = {
@@ -208,10 +252,12 @@ export const preflight: Phase<InitContext> = {
     ];
     // kubeadm runs the root check alone and first; it is moot when nothing is written to the host.
     const needsRoot = ctx.options.root === '' && !ctx.options.dryRun;
-    const first = needsRoot ? await runChecks(ctx, privileged) : { warnings: [], errors: [] };
-    const rest = first.errors.length > 0 ? { warnings: [], errors: [] } : await runChecks(ctx, initChecks(ctx));
+    const none: PreflightOutcome = { warnings: [], errors: [], infos: [] };
+    const first = needsRoot ? await runChecks(ctx, privileged) : none;
+    const rest = first.errors.length > 0 ? none : await runChecks(ctx, initChecks(ctx, await kubebootOwnership(ctx)));
     const warnings = [...first.warnings, ...rest.warnings];
     const errors = [...first.errors, ...rest.errors];
+    for (const i of rest.infos) ctx.out.log('preflight', i);
     for (const w of warnings) ctx.out.warn(w);
     if (errors.length > 0) {
       if (ctx.options.dryRun) {

@@ -5,7 +5,8 @@
  * - files.json: the ledger of every file kubeboot wrote; `kubeboot reset` removes only these.
  */
 import type { ClusterSpec } from './config/spec.js';
-import type { Effects } from './effects/types.js';
+import type { Effects, WriteStatus } from './effects/types.js';
+import { withChecksum } from './config/load.js';
 import { toYamlDocuments } from './render/yaml.js';
 
 export const STATE_DIR = '/etc/kubernetes/kubeboot';
@@ -65,10 +66,118 @@ export async function forgetFiles(fx: Effects, paths: readonly string[]): Promis
 export function renderRecordedConfig(spec: ClusterSpec): string {
   const docs: unknown[] = [spec.documents.init, spec.documents.cluster];
   if (spec.kubeletConfiguration) docs.push(spec.kubeletConfiguration);
-  return `# Written by kubeboot: the effective configuration of the last successful run on this node.\n# kubeboot regenerate reads it when no --config is given. Edit it only through kubeboot.\n${toYamlDocuments(docs)}`;
+  // The checksum line lets kubeboot skip the schema pass when it reads back exactly what it wrote
+  // (config/load.ts verifiedBody); an edited file is validated like any other.
+  return withChecksum(
+    `# Written by kubeboot: the effective configuration of the last successful run on this node.\n# kubeboot regenerate reads it when no --config is given. Edit it only through kubeboot.\n${toYamlDocuments(docs)}`,
+  );
 }
 
 export async function recordConfig(fx: Effects, spec: ClusterSpec): Promise<'written' | 'unchanged'> {
   await fx.mkdir(STATE_DIR, 0o700);
   return fx.writeFileAtomic(RECORDED_CONFIG, renderRecordedConfig(spec), 0o600);
+}
+
+/**
+ * Effects that put a file in the ledger BEFORE kubeboot writes it (crash consistency): a run killed between two
+ * writes leaves a ledger that lists every file it may have written, so that a re-run's preflight and `kubeboot reset`
+ * recognise them as kubeboot's. A path is added only when the write will change the disk (absent file or other
+ * bytes): a user's file that already holds exactly these bytes is not claimed. Files under the state directory
+ * (the ledger itself, intent records) are not listed. Everything else is passed through.
+ */
+export class LedgerTrackingEffects implements Effects {
+  readonly describe: string;
+  private known: Set<string> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly inner: Effects,
+    /** the phase or command that writes (the ledger's `by`) */
+    private readonly by: () => string,
+  ) {
+    this.describe = inner.describe;
+  }
+
+  realPath(hostPath: string): string {
+    return this.inner.realPath(hostPath);
+  }
+  readFile(hostPath: string): Promise<Buffer | undefined> {
+    return this.inner.readFile(hostPath);
+  }
+  stat(hostPath: string): ReturnType<Effects['stat']> {
+    return this.inner.stat(hostPath);
+  }
+  listDir(hostPath: string): Promise<string[] | undefined> {
+    return this.inner.listDir(hostPath);
+  }
+  async writeFileAtomic(hostPath: string, content: string | Buffer, mode: number): Promise<WriteStatus> {
+    if (!hostPath.startsWith(`${STATE_DIR}/`)) {
+      const run = this.queue.then(async () => {
+        this.known ??= new Set(Object.keys((await readLedger(this.inner)).files));
+        if (this.known.has(hostPath)) return;
+        const cur = await this.inner.readFile(hostPath);
+        const data = typeof content === 'string' ? Buffer.from(content) : content;
+        if (cur && cur.equals(data)) return;
+        await recordFiles(this.inner, [{ path: hostPath, mode, by: this.by() }]);
+        this.known.add(hostPath);
+      });
+      this.queue = run.catch(() => undefined);
+      await run;
+    }
+    return this.inner.writeFileAtomic(hostPath, content, mode);
+  }
+  mkdir(hostPath: string, mode: number): Promise<void> {
+    return this.inner.mkdir(hostPath, mode);
+  }
+  remove(hostPath: string): Promise<void> {
+    return this.inner.remove(hostPath);
+  }
+  rename(fromHostPath: string, toHostPath: string): Promise<void> {
+    return this.inner.rename(fromHostPath, toHostPath);
+  }
+  exec(...a: Parameters<Effects['exec']>): ReturnType<Effects['exec']> {
+    return this.inner.exec(...a);
+  }
+  which(command: string): Promise<string | undefined> {
+    return this.inner.which(command);
+  }
+  http(...a: Parameters<Effects['http']>): ReturnType<Effects['http']> {
+    return this.inner.http(...a);
+  }
+  portFree(port: number, host?: string): Promise<boolean> {
+    return this.inner.portFree(port, host);
+  }
+  now(): Date {
+    return this.inner.now();
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.inner.sleep(ms, signal);
+  }
+}
+
+/** kubeboot's own atomic-write temp file name: `.<name>.<12 hex>.tmp` (src/effects/real.ts). */
+export const KUBEBOOT_TEMP_FILE = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes temp files an interrupted (SIGKILLed) write left in the given directories; only names matching kubeboot's
+ * own pattern are touched. Returns the removed host paths.
+ */
+export async function removeStaleTempFiles(fx: Effects, dirs: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of [...new Set(dirs)]) {
+    let names: string[] | undefined;
+    try {
+      names = await fx.listDir(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names ?? []) {
+      if (!KUBEBOOT_TEMP_FILE.test(n)) continue;
+      const p = `${dir}/${n}`;
+      if ((await fx.stat(p))?.kind !== 'file') continue;
+      await fx.remove(p);
+      removed.push(p);
+    }
+  }
+  return removed;
 }

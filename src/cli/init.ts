@@ -11,7 +11,7 @@ import { ConfigError } from '../errors.js';
 import { Output } from '../workflow/events.js';
 import { runWorkflow } from '../workflow/run.js';
 import { Slots } from '../workflow/slots.js';
-import { RECORDED_CONFIG, recordConfig, recordFiles } from '../state.js';
+import { LedgerTrackingEffects, RECORDED_CONFIG, STATE_DIR, recordConfig, recordFiles, removeStaleTempFiles } from '../state.js';
 import { makeReporter, useListr } from './io.js';
 import { checkConfigMixing, configFlags, globalOptions, waitOptions } from './options.js';
 import { interruptSignal } from './signals.js';
@@ -49,7 +49,9 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
   const host = await gatherHostFacts(probe);
   const loaded = await loadConfig(file, flags, host);
   const dryRun = Boolean(opts.dryRun) || loaded.spec.documents.init.dryRun === true;
-  const fx: Effects = dryRun ? new DryRunEffects(g.root) : probe;
+  // Every file goes into the ledger before it is written (crash consistency: a killed run's files are still known
+  // as kubeboot's to a re-run and to reset).
+  const fx: Effects = dryRun ? new DryRunEffects(g.root) : new LedgerTrackingEffects(probe, () => out.currentPhase ?? 'init');
   for (const w of loaded.warnings) out.warn(w);
 
   const ignore = new Set(loaded.spec.ignorePreflightErrors);
@@ -63,23 +65,24 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
   };
   out.log('init', `Using Kubernetes version: ${loaded.spec.kubernetesVersion}`);
   if (dryRun) out.log('dryrun', `Writing files into "${(fx as DryRunEffects).dir}" instead of ${g.root ? `"${g.root}"` : 'the host'}`);
+  else {
+    // a SIGKILLed write leaves its dot-prefixed temp file (the kubelet ignores it); clean up kubeboot's own
+    const p = loaded.spec.paths;
+    const stale = await removeStaleTempFiles(fx, [p.kubernetesDir, p.manifestsDir, p.certificatesDir, `${p.certificatesDir}/etcd`, p.kubeletDir, STATE_DIR]);
+    if (stale.length > 0) out.log('init', `Removed ${stale.length} temporary file(s) an interrupted kubeboot run left behind: ${stale.join(', ')}`);
+  }
   const { INIT_PHASES } = await import('../../phases/index.js');
   const skip = flags.skipPhases ?? loaded.spec.skipPhases;
-  let result;
-  try {
-    result = await runWorkflow({
-      tree: INIT_PHASES,
-      ctx,
-      filter,
-      skip,
-      signal: interruptSignal(),
-      listr: useListr(g),
-    });
-  } finally {
-    // The ledger of files kubeboot wrote is kept even when a phase fails, so that reset can clean up.
-    const wrote = (ctx.slots.get(WRITTEN_FILES) ?? []).filter((f) => f.status === 'written');
-    if (!dryRun && wrote.length > 0) await recordFiles(fx, wrote);
-  }
+  // The ledger already lists every file this run wrote (LedgerTrackingEffects records each one before writing it),
+  // also when a phase fails or the process is killed, so that reset can clean up.
+  const result = await runWorkflow({
+    tree: INIT_PHASES,
+    ctx,
+    filter,
+    skip,
+    signal: interruptSignal(),
+    listr: useListr(g),
+  });
   if (!dryRun) {
     const status = await recordConfig(fx, loaded.spec);
     out.file(RECORDED_CONFIG, 0o600, status);
@@ -98,10 +101,11 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
     }
     for (const r of dfx.records.filter((x) => x.action === 'exec')) out.log('dryrun', `Would run: ${r.detail}`);
   }
+  const nothingChanged = unchanged.length > 0 && written.length === 0;
   out.log(
     'init',
-    unchanged.length > 0 && written.length === 0
-      ? `Nothing changed: ${unchanged.length} file(s) already up to date`
+    nothingChanged
+      ? `Nothing changed: ${unchanged.length} file(s) already up to date (certificates, kubeconfigs, manifests and kubelet files reused as they are)`
       : `${written.length} file(s) written, ${unchanged.length} unchanged`,
   );
   out.emit({
@@ -113,6 +117,9 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
       ...(dryRun ? { dryRunDir: (fx as DryRunEffects).dir } : {}),
       phasesRun: result.ran,
       phasesSkipped: result.skipped,
+      changed: !nothingChanged,
+      written: written.length,
+      unchanged: unchanged.length,
       files: files.map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}`, status: f.status })),
     },
   });

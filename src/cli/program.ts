@@ -115,6 +115,69 @@ export async function buildProgram(): Promise<Command> {
     .action(async (_o, c: Command) => (await import('./config-cmd.js')).migrateConfig(c));
   program.addCommand(config);
 
+  // regenerate / restart one component (src/cli/regenerate.ts, src/cli/restart.ts; loaded when they run)
+  const args = 'NAME=VALUE,…';
+  const componentsText = 'etcd, kube-apiserver, kube-controller-manager or kube-scheduler';
+  program
+    .command('regenerate')
+    .description('Re-render one static Pod manifest from the configuration (recorded at init, or --config) and apply it safely: diff, backup, atomic write, wait for a new Ready pod, rollback on failure')
+    .argument('<component>', componentsText)
+    .option('--config <FILE>', 'a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml)')
+    .option('--extra-args <' + args + '>', 'flags of the component, merged over its extraArgs (same name replaces)')
+    .option('--apiserver-extra-args <' + args + '>', 'kubeadm\'s name of --extra-args for kube-apiserver')
+    .option('--controller-manager-extra-args <' + args + '>', 'kubeadm\'s name of --extra-args for kube-controller-manager')
+    .option('--scheduler-extra-args <' + args + '>', 'kubeadm\'s name of --extra-args for kube-scheduler')
+    .option('--dry-run', 'print the diff and what would be done; change nothing')
+    .option('--wait-timeout <DURATION>', 'how long to wait for the new pod (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)')
+    .option('--no-rollback', 'keep the new manifest when its pod is not Ready in time')
+    .action(async (component: string, _o, c: Command) => (await import('./regenerate.js')).runRegenerate(component, c));
+  program
+    .command('restart')
+    .description('Make the kubelet recreate one static pod without a configuration change (e.g. after certificate renewal) and wait for its new container to be Ready')
+    .argument('<component>', componentsText)
+    .option('--config <FILE>', 'a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml)')
+    .option('--dry-run', 'print what would be done; change nothing')
+    .option('--wait-timeout <DURATION>', 'how long to wait for the new pod (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)')
+    .option('--no-rollback', 'keep the new manifest when its pod is not Ready in time')
+    .action(async (component: string, _o, c: Command) => (await import('./restart.js')).runRestart(component, c));
+
+  // certificate lifecycle and reset (src/cli/certs.ts, src/cli/reset.ts; loaded when they run)
+  const { RENEW_NAMES, renewItems } = await import('../lifecycle/items.js');
+  const renewLong = new Map(renewItems().map((i) => [i.name, i.longName]));
+  const certs = new Command('certs').description('Commands related to handling kubernetes certificates');
+  const certFlags = (c: Command) =>
+    c
+      .option('--config <FILE>', 'a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml, else kubeadm\'s defaults)')
+      .option('--cert-dir <DIR>', 'the path where the certificates are stored (default: certificatesDir of the configuration, /etc/kubernetes/pki)');
+  certFlags(
+    certs
+      .command('check-expiration')
+      .description('Check certificates expiration for a Kubernetes cluster: the leaf and kubeconfig client certificates, then the CAs')
+      .option('-o <FORMAT>', 'output format: text (kubeadm\'s tables), json or yaml (a CertificateExpirationInfo, output.kubeadm.k8s.io/v1alpha3)'),
+  ).action(async (_o, c: Command) => (await import('./certs.js')).runCheckExpiration(c));
+  const renew = new Command('renew').description('Renew certificates for a Kubernetes cluster (new key, same subject, SANs and usages; CAs and kubelet.conf are never renewed)');
+  for (const n of [...RENEW_NAMES, 'all']) {
+    certFlags(
+      renew
+        .command(n)
+        .description(n === 'all' ? 'Renew all available certificates' : `Renew the ${renewLong.get(n) ?? n}`)
+        .option('--restart', 'then restart the components that use the renewed files (kubeboot restart\'s path) and wait for them')
+        .option('--wait-timeout <DURATION>', 'with --restart: how long to wait for each component (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)'),
+    ).action(async (_o, c: Command) => (await import('./certs.js')).runRenew(n, c));
+  }
+  certs.addCommand(renew);
+  program.addCommand(certs);
+
+  program
+    .command('reset')
+    .description('Performs a best effort revert of changes made to this host by \'kubeboot init\': removes only the files kubeboot wrote (its ledger)')
+    .option('-f, --force', 'reset the node without prompting for confirmation')
+    .option('--dry-run', 'print what would be removed; change nothing')
+    .option('--config <FILE>', 'a kubeadm configuration file (default: the configuration init recorded, else kubeadm\'s defaults)')
+    .option('--cert-dir <DIR>', 'the directory where the certificates are stored (where files kubeboot did not create are looked for)')
+    .option('--wait-timeout <DURATION>', 'how long to wait for the control-plane pods to stop (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)')
+    .action(async (_o, c: Command) => (await import('./reset.js')).runReset(c));
+
   program
     .command('version')
     .description('Print the version of kubeboot and the Kubernetes versions it supports')

@@ -5,11 +5,12 @@
  * All disk access goes through ctx.fx (host paths; --root and dry-run are the effects' business).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { writeFile, type InitContext } from '../context.js';
+import { WRITTEN_FILES, writeFile, type InitContext } from '../context.js';
 import { OperationError } from '../errors.js';
 import { slot } from '../workflow/slots.js';
 import { KeyPool, parsePrivateKey, parsePublicKey, privateKeyPem, publicKeyPem } from './keys.js';
 import { CertParseError, goTime, keyMatches, missingAltNames, missingExtKeyUsages, readCertificate, signedBy, validityProblem, type CertInfo } from './inspect.js';
+import { recoverPair, writePair } from './intent.js';
 import { activeCertRows, planCert, pkiValidity } from './plan.js';
 import { issueCertificate } from './sign.js';
 import { SA_KEY, certPaths, certRow, type CertRow } from './table.js';
@@ -41,6 +42,47 @@ const MODE_CERT = 0o644;
 const MODE_KEY = 0o600;
 
 const warnFn = (ctx: InitContext) => (m: string) => ctx.out.warn(m);
+
+/**
+ * Files reused as they are count as `unchanged` in the run's file list and events (the summary of an init run again
+ * on the same node then says that nothing changed).
+ */
+export async function reportReused(ctx: InitContext, paths: readonly string[]): Promise<void> {
+  const list = ctx.slots.get(WRITTEN_FILES) ?? [];
+  for (const path of paths) {
+    const st = await ctx.fx.stat(path);
+    if (st?.kind !== 'file') continue;
+    ctx.out.file(path, st.mode, 'unchanged');
+    list.push({ path, mode: st.mode, status: 'unchanged', by: ctx.out.currentPhase ?? 'init' });
+  }
+  ctx.slots.set(WRITTEN_FILES, list);
+}
+
+const writer = (ctx: InitContext) => (path: string, content: string, mode: number) => writeFile(ctx, path, content, mode);
+
+/** Completes a pair an interrupted run left half-written (src/pki/intent.ts), and says so. */
+async function recoverInterrupted(ctx: InitContext, pair: string, label: string, paths: { key: string; cert: string }): Promise<void> {
+  const r = await recoverPair(ctx.fx, pair, paths, writer(ctx));
+  if (r.outcome === 'completed') {
+    ctx.out.log('certs', `Completed the "${label}" pair an interrupted kubeboot run left half-written: wrote "${r.path}" for the key it had written`);
+  } else if (r.outcome === 'stale') {
+    ctx.out.log('certs', `Dropped the stale record of an interrupted write of the "${label}" pair (its files were not written, or changed since)`);
+  }
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** A shell command that moves a pair aside (into a kubeboot-* directory under /etc/kubernetes/tmp, which reset removes). */
+export function moveAsideCommand(ctx: InitContext, files: readonly string[]): string {
+  const d = ctx.fx.now();
+  const stamp = `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
+  const root = ctx.options.root;
+  const real = (p: string) => (root === '' ? p : `${root.replace(/\/+$/, '')}${p}`);
+  const dir = real(`${ctx.spec.paths.tmpDir}/kubeboot-certs-${stamp}`);
+  return `mkdir -p ${dir} && mv ${files.map(real).join(' ')} ${dir}/`;
+}
 
 /** Reads and parses a certificate file; a file that does not parse is an error naming it. */
 export async function readCertFile(path: string, data: Buffer): Promise<CertInfo> {
@@ -114,6 +156,7 @@ export async function ensureCA(ctx: InitContext, row: CertRow): Promise<void> {
   }
   const start = pkiStart(ctx);
   const p = certPaths(spec.paths.certificatesDir, row.baseName);
+  await recoverInterrupted(ctx, row.name, row.baseName, { key: p.key, cert: p.crt });
   const [crt, key] = await Promise.all([ctx.fx.readFile(p.crt), ctx.fx.readFile(p.key)]);
   if (crt) {
     const cert = await readCertFile(p.crt, crt);
@@ -136,8 +179,10 @@ export async function ensureCA(ctx: InitContext, row: CertRow): Promise<void> {
         });
       }
       ctx.out.log('certs', `Using existing ${row.baseName} certificate authority`);
+      await reportReused(ctx, [p.crt, p.key]);
     } else {
       ctx.out.log('certs', `Using existing ${row.baseName} keyless certificate authority`);
+      await reportReused(ctx, [p.crt]);
     }
     return;
   }
@@ -147,8 +192,13 @@ export async function ensureCA(ctx: InitContext, row: CertRow): Promise<void> {
   const kp = await keyPool(ctx).take(row.name);
   ctx.out.log('certs', `Generating "${row.baseName}" certificate and key`);
   const cert = await issueCertificate({ plan, validity: pkiValidity(plan, start), publicKey: kp.publicKey, signer: { selfSigned: kp.privateKey } });
-  await writeFile(ctx, p.key, privateKeyPem(kp.privateKey), MODE_KEY);
-  await writeFile(ctx, p.crt, cert.pem, MODE_CERT);
+  await writePair(
+    ctx.fx,
+    row.name,
+    { path: p.key, content: privateKeyPem(kp.privateKey), mode: MODE_KEY },
+    { path: p.crt, content: cert.pem, mode: MODE_CERT },
+    writer(ctx),
+  );
 }
 
 function sansText(dnsNames: readonly string[], ips: readonly string[]): string {
@@ -167,6 +217,7 @@ export async function ensureLeaf(ctx: InitContext, row: CertRow): Promise<void> 
   const plan = planCert(row, spec, warnFn(ctx));
   const p = certPaths(spec.paths.certificatesDir, row.baseName);
   const caPaths = certPaths(spec.paths.certificatesDir, caRow.baseName);
+  await recoverInterrupted(ctx, row.name, row.baseName, { key: p.key, cert: p.crt });
   const [crt, key] = await Promise.all([ctx.fx.readFile(p.crt), ctx.fx.readFile(p.key)]);
   const ca = await loadCA(ctx, caRow.name);
   const noCA = () =>
@@ -211,7 +262,7 @@ export async function ensureLeaf(ctx: InitContext, row: CertRow): Promise<void> 
     const missing = missingAltNames(cert, plan.dnsNames, plan.ips);
     if (missing.dnsNames.length > 0 || missing.ips.length > 0) {
       throw new OperationError(`certificate ${row.baseName} ("${p.crt}") is missing required SANs: ${sansText(missing.dnsNames, missing.ips)}`, {
-        hint: `the configuration asks for names this certificate does not cover; move "${p.crt}" and "${p.key}" away and run \`kubeboot init phase certs ${row.name}\` to issue a new one`,
+        hint: `the configuration asks for names this certificate does not cover. A new ${row.baseName} certificate is a new identity, so kubeboot does not replace it by itself: move the pair aside with \`${moveAsideCommand(ctx, [p.crt, p.key])}\`, then run this same kubeboot command again (it issues a new ${row.baseName} certificate from the existing CA and keeps everything else); the ${row.name.startsWith('etcd') ? 'etcd' : 'kube-apiserver'} uses it after a restart`,
       });
     }
     const usages = missingExtKeyUsages(cert, row.extKeyUsage);
@@ -221,6 +272,7 @@ export async function ensureLeaf(ctx: InitContext, row: CertRow): Promise<void> 
       });
     }
     ctx.out.log('certs', `Using existing ${row.baseName} certificate and key on disk`);
+    await reportReused(ctx, [p.crt, p.key]);
     return;
   }
 
@@ -241,8 +293,13 @@ export async function ensureLeaf(ctx: InitContext, row: CertRow): Promise<void> 
     publicKey: kp.publicKey,
     signer: { caCertDer: ca.cert.der, caKey: ca.key },
   });
-  await writeFile(ctx, p.key, privateKeyPem(kp.privateKey), MODE_KEY);
-  await writeFile(ctx, p.crt, cert.pem, MODE_CERT);
+  await writePair(
+    ctx.fx,
+    row.name,
+    { path: p.key, content: privateKeyPem(kp.privateKey), mode: MODE_KEY },
+    { path: p.crt, content: cert.pem, mode: MODE_CERT },
+    writer(ctx),
+  );
   if (row.extKeyUsage.includes('serverAuth')) {
     ctx.out.log('certs', `${row.baseName} serving cert is signed for ${sansText(plan.dnsNames, plan.ips)}`);
   }
@@ -253,6 +310,7 @@ export async function ensureServiceAccountKey(ctx: InitContext): Promise<void> {
   const dir = ctx.spec.paths.certificatesDir;
   const keyPath = `${dir}/${SA_KEY.privateFile}`;
   const pubPath = `${dir}/${SA_KEY.publicFile}`;
+  await recoverInterrupted(ctx, SA_KEY.name, SA_KEY.baseName, { key: keyPath, cert: pubPath });
   const [key, pub] = await Promise.all([ctx.fx.readFile(keyPath), ctx.fx.readFile(pubPath)]);
   if (key) {
     const k = parsePrivateKey(key);
@@ -270,7 +328,9 @@ export async function ensureServiceAccountKey(ctx: InitContext): Promise<void> {
           hint: `move "${pubPath}" away; kubeboot writes it again from "${keyPath}"`,
         });
       }
+      await reportReused(ctx, [keyPath, pubPath]);
     } else {
+      await reportReused(ctx, [keyPath]);
       await writeFile(ctx, pubPath, derived, MODE_KEY);
     }
     const external = (await ctx.fx.stat(`${dir}/ca.crt`)) !== undefined && (await ctx.fx.stat(`${dir}/ca.key`)) === undefined;
@@ -284,8 +344,13 @@ export async function ensureServiceAccountKey(ctx: InitContext): Promise<void> {
   }
   const kp = await keyPool(ctx).take(SA_KEY.name);
   ctx.out.log('certs', `Generating "${SA_KEY.baseName}" key and public key`);
-  await writeFile(ctx, keyPath, privateKeyPem(kp.privateKey), MODE_KEY);
-  await writeFile(ctx, pubPath, publicKeyPem(kp.publicKey), MODE_KEY);
+  await writePair(
+    ctx.fx,
+    SA_KEY.name,
+    { path: keyPath, content: privateKeyPem(kp.privateKey), mode: MODE_KEY },
+    { path: pubPath, content: publicKeyPem(kp.publicKey), mode: MODE_KEY },
+    writer(ctx),
+  );
 }
 
 export async function ensureCertRow(ctx: InitContext, row: CertRow): Promise<void> {

@@ -7,7 +7,7 @@
 import { writeFile, type InitContext } from '../context.js';
 import { OperationError } from '../errors.js';
 import { controlPlaneEndpointPortWarning, parseKubeconfig, renderKubeconfig } from '../render/kubeconfig.js';
-import { keyPool, loadCA, pkiStart, type LoadedCA } from './certs.js';
+import { keyPool, loadCA, pkiStart, reportReused, type LoadedCA } from './certs.js';
 import { goTime, validityProblem } from './inspect.js';
 import { privateKeyPem } from './keys.js';
 import { encodePem } from './pem.js';
@@ -78,6 +78,7 @@ export async function ensureKubeconfig(ctx: InitContext, row: KubeconfigRow): Pr
       ctx.out.warn(`a kubeconfig file "${path}" exists already but has an unexpected API Server URL: expected: ${server}, got: ${view.server}`);
     }
     ctx.out.log('kubeconfig', ca.key ? `Using existing kubeconfig file: "${path}"` : `External CA mode: Using user provided ${row.file}`);
+    await reportReused(ctx, [path]);
     return;
   }
 

@@ -109,3 +109,46 @@ describe('preflight', () => {
     });
   });
 });
+
+describe('preflight on a node kubeboot set up (init run again)', () => {
+  const ledger = (paths: string[]) =>
+    Buffer.from(JSON.stringify({ kind: 'KubebootFileLedger', version: 1, files: Object.fromEntries(paths.map((p) => [p, { mode: '0600', by: 'init' }])) }));
+
+  it("kubeboot's own manifests, ports and etcd data are info lines, not errors", async () => {
+    const t = testContext();
+    for (const b of ['mount', 'losetup', 'ebtables', 'socat']) t.fx.onPath.add(b);
+    const manifests = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((m) => `/etc/kubernetes/manifests/${m}.yaml`);
+    for (const m of manifests) t.fx.files.set(m, { data: Buffer.from('x'), mode: 0o600 });
+    t.fx.files.set('/var/lib/etcd/member/x', { data: Buffer.from('x'), mode: 0o600 });
+    t.fx.files.set('/etc/kubernetes/kubeboot/files.json', { data: ledger([...manifests, '/var/lib/kubelet/config.yaml']), mode: 0o600 });
+    for (const p of [6443, 10257, 10259, 2379, 2380, 10250]) t.fx.busyPorts.add(p);
+    await preflight.run?.(t.ctx);
+    assert.deepEqual(warnings(t.events), []);
+    const infos = t.events.events.filter((e) => e.type === 'log' && (e as { message: string }).message.startsWith('[INFO ')).map((e) => (e as { message: string }).message);
+    assert.ok(infos.includes('[INFO Port-6443]: Port 6443 is in use by kube-apiserver, owned by kubeboot'), infos.join('\n'));
+    assert.ok(infos.includes('[INFO Port-10250]: Port 10250 is in use by the kubelet, owned by kubeboot'));
+    assert.ok(infos.includes('[INFO Port-2380]: Port 2380 is in use by etcd, owned by kubeboot'));
+    assert.ok(infos.includes('[INFO FileAvailable--etc-kubernetes-manifests-etcd.yaml]: /etc/kubernetes/manifests/etcd.yaml already exists, owned by kubeboot (kubeboot wrote it)'));
+    assert.ok(infos.some((i) => i.startsWith('[INFO DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty')));
+    assert.equal(infos.length, 11); // 6 ports, 4 manifests, the etcd data directory
+  });
+
+  it('only what the ledger lists is owned: a foreign manifest and its port stay errors', async () => {
+    const t = testContext();
+    for (const b of ['mount', 'losetup', 'ebtables', 'socat']) t.fx.onPath.add(b);
+    t.fx.files.set('/etc/kubernetes/manifests/kube-apiserver.yaml', { data: Buffer.from('x'), mode: 0o600 });
+    t.fx.files.set('/etc/kubernetes/manifests/etcd.yaml', { data: Buffer.from('x'), mode: 0o600 });
+    t.fx.files.set('/var/lib/etcd/member/x', { data: Buffer.from('x'), mode: 0o600 });
+    t.fx.files.set('/etc/kubernetes/kubeboot/files.json', { data: ledger(['/etc/kubernetes/manifests/kube-apiserver.yaml']), mode: 0o600 });
+    t.fx.busyPorts.add(6443).add(2379);
+    await assert.rejects(preflight.run!(t.ctx), (e: unknown) => {
+      assert.ok(e instanceof PreflightError);
+      assert.deepEqual([...e.failures].sort(), [
+        '[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty',
+        '[ERROR FileAvailable--etc-kubernetes-manifests-etcd.yaml]: /etc/kubernetes/manifests/etcd.yaml already exists',
+        '[ERROR Port-2379]: Port 2379 is in use',
+      ]);
+      return true;
+    });
+  });
+});

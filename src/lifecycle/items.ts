@@ -1,0 +1,78 @@
+/**
+ * What `kubeboot certs renew` and `check-expiration` cover, as data derived from the certificate and kubeconfig
+ * tables (src/pki/table.ts): every leaf certificate and the client certificates embedded in admin.conf,
+ * super-admin.conf, controller-manager.conf and scheduler.conf — never a CA, never kubelet.conf (the kubelet
+ * rotates its own client certificate). Sorted by name, as kubeadm lists them. Light at import time.
+ */
+import type { ClusterSpec } from '../config/spec.js';
+import { CERT_TABLE, KUBECONFIG_TABLE, certRow, type CertRow, type KubeconfigRow } from '../pki/table.js';
+import type { StaticPodComponent } from '../render/templates.js';
+
+export type RenewItem =
+  | { readonly kind: 'cert'; readonly name: string; readonly longName: string; readonly caName: string; readonly row: CertRow }
+  | { readonly kind: 'kubeconfig'; readonly name: string; readonly longName: string; readonly caName: 'ca'; readonly row: KubeconfigRow };
+
+/** Which control-plane component reads each item's files (what needs a restart after a renewal). */
+export const USED_BY: Readonly<Record<string, readonly StaticPodComponent[]>> = {
+  'admin.conf': [],
+  'super-admin.conf': [],
+  apiserver: ['kube-apiserver'],
+  'apiserver-etcd-client': ['kube-apiserver'],
+  'apiserver-kubelet-client': ['kube-apiserver'],
+  'front-proxy-client': ['kube-apiserver'],
+  'controller-manager.conf': ['kube-controller-manager'],
+  'scheduler.conf': ['kube-scheduler'],
+  'etcd-server': ['etcd'],
+  'etcd-peer': ['etcd'],
+  'etcd-healthcheck-client': ['etcd'],
+};
+
+/** kubeadm's restart order (the order of its upgrade): etcd, kube-apiserver, kube-controller-manager, kube-scheduler. */
+export const RESTART_ORDER: readonly StaticPodComponent[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** All renewable items (external etcd leaves out the four etcd-signed certificates, as kubeadm does). */
+export function renewItems(spec?: Pick<ClusterSpec, 'etcd'>): RenewItem[] {
+  const external = spec?.etcd.external !== undefined;
+  const certs: RenewItem[] = CERT_TABLE.filter((r) => !r.isCA && !(r.etcd && external)).map((row) => ({
+    kind: 'cert',
+    name: row.name,
+    longName: row.longName,
+    caName: row.ca as string,
+    row,
+  }));
+  const kcs: RenewItem[] = KUBECONFIG_TABLE.filter((r) => r.name !== 'kubelet').map((row) => ({
+    kind: 'kubeconfig',
+    name: row.file,
+    longName: row.longName,
+    caName: 'ca',
+    row,
+  }));
+  return [...certs, ...kcs].sort(byName);
+}
+
+/** Every item name, independent of the configuration (for the command list and validation). */
+export const RENEW_NAMES: readonly string[] = renewItems().map((i) => i.name);
+
+/** The CAs check-expiration reports, sorted: ca, etcd-ca (local etcd), front-proxy-ca. */
+export function caRows(spec?: Pick<ClusterSpec, 'etcd'>): CertRow[] {
+  const external = spec?.etcd.external !== undefined;
+  return CERT_TABLE.filter((r) => r.isCA && !(r.etcd && external)).sort(byName);
+}
+
+export function caRowOf(item: RenewItem): CertRow {
+  return certRow(item.caName);
+}
+
+/** The components that use the given items' files, in kubeadm's restart order. */
+export function componentsFor(names: readonly string[]): StaticPodComponent[] {
+  const set = new Set(names.flatMap((n) => USED_BY[n] ?? []));
+  return RESTART_ORDER.filter((c) => set.has(c));
+}
+
+/** "a", "a and b", "a, b and c" */
+export function andList(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}

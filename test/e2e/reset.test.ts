@@ -1,0 +1,120 @@
+/**
+ * `kubeboot reset` under --root: the question (and its refusal without a terminal), --dry-run, removal of exactly the
+ * ledger's files plus kubeboot's own temp/backup directories and state, and the files it did not create left in place.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { cli, initRoot, jsonEvents, newNode, show, snapshot, tree } from '../unit/lifecycle/support.js';
+
+describe('reset under --root', () => {
+  it('asks (refuses without a terminal), --dry-run changes nothing, --force removes only what kubeboot created', async (t) => {
+    const n = await newNode(t);
+    const first = await initRoot(n);
+    assert.equal(first.code, 0, show(first));
+    // files kubeboot did not create, in the directories it cleans
+    writeFileSync(n.at('etc/kubernetes/pki/user-ca-bundle.pem'), 'mine');
+    writeFileSync(n.at('etc/kubernetes/manifests/my-sidecar.yaml'), 'apiVersion: v1\nkind: Pod\n');
+    writeFileSync(n.at('etc/kubernetes/my-notes.txt'), 'mine');
+    // what kubeboot's other commands and an interrupted write leave: a backup directory and a temp file
+    mkdirSync(n.at('etc/kubernetes/tmp/kubeboot-backup-manifests-2026-01-01-00-00-00'), { recursive: true });
+    writeFileSync(n.at('etc/kubernetes/tmp/kubeboot-backup-manifests-2026-01-01-00-00-00/etcd.yaml'), 'x');
+    mkdirSync(n.at('etc/kubernetes/tmp/someone-else'), { recursive: true });
+    writeFileSync(n.at('etc/kubernetes/manifests/.etcd.yaml.a1b2c3d4e5f6.tmp'), 'half');
+    // etcd's data (no etcd ran under this root; the directory is the configuration's)
+    mkdirSync(n.at('var/lib/etcd/member/snap'), { recursive: true });
+    writeFileSync(n.at('var/lib/etcd/member/snap/db'), 'data');
+
+    const before = snapshot(n.root);
+    const q = await cli(['reset', '--root', n.root]);
+    assert.equal(q.code, 3, show(q));
+    assert.match(q.stderr, /^error: refusing to reset without confirmation: standard input is not a terminal/m);
+    assert.match(q.stderr, /^hint: pass --force \(-f\)/m);
+    assert.deepEqual(snapshot(n.root), before);
+
+    const d = await cli(['reset', '--root', n.root, '--dry-run']);
+    assert.equal(d.code, 0, show(d));
+    assert.deepEqual(snapshot(n.root), before, '--dry-run changes nothing');
+    for (const line of [
+      '[reset] Would remove the static Pod manifest "/etc/kubernetes/manifests/kube-apiserver.yaml"',
+      '[reset] Would remove "/etc/kubernetes/pki/ca.key"',
+      '[reset] Would remove "/var/lib/kubelet/config.yaml"',
+      '[reset] Would remove etcd data "/var/lib/etcd/member"',
+      '[reset] Would remove kubeboot\'s backup/temporary directory "/etc/kubernetes/tmp/kubeboot-backup-manifests-2026-01-01-00-00-00"',
+      '[reset] Would remove the stale temporary file "/etc/kubernetes/manifests/.etcd.yaml.a1b2c3d4e5f6.tmp"',
+      '[reset] Would stop the kubelet service (systemctl stop kubelet)',
+    ]) assert.ok(d.stdout.split('\n').includes(line), `missing ${line}\n${d.stdout}`);
+    assert.doesNotMatch(d.stdout, /Would remove "\/etc\/kubernetes\/pki\/user-ca-bundle\.pem"/);
+
+    const r = await cli(['reset', '--root', n.root, '--force', '--output', 'json']);
+    assert.equal(r.code, 0, show(r));
+    const ev = jsonEvents(r);
+    const result = ev.find((e) => e.type === 'result')?.data as { removed: string[]; left: string[]; manualCleanup: string[]; etcdDataDir: string };
+    assert.deepEqual(result.left, [
+      '/etc/kubernetes/manifests/my-sidecar.yaml',
+      '/etc/kubernetes/my-notes.txt',
+      '/etc/kubernetes/pki/user-ca-bundle.pem',
+      '/etc/kubernetes/tmp/someone-else/',
+    ]);
+    for (const p of ['/etc/kubernetes/pki/ca.key', '/etc/kubernetes/admin.conf', '/etc/kubernetes/manifests/etcd.yaml', '/var/lib/kubelet/kubeadm-flags.env', '/var/lib/etcd/member', '/etc/kubernetes/kubeboot/']) {
+      assert.ok(result.removed.includes(p), `removed ${p}`);
+    }
+    assert.equal(result.etcdDataDir, '/var/lib/etcd');
+    assert.ok(result.manualCleanup.some((m) => m.includes('/etc/cni/net.d')));
+    assert.ok(ev.some((e) => e.type === 'file' && e.path === '/etc/kubernetes/pki/ca.crt' && e.status === 'removed'));
+    assert.ok(ev.some((e) => e.type === 'log' && e.message === 'The reset process does not perform cleanup of CNI plugin configuration, network filtering rules and kubeconfig files.'));
+    assert.deepEqual(tree(n.root), [
+      'etc/kubernetes/manifests/my-sidecar.yaml',
+      'etc/kubernetes/my-notes.txt',
+      'etc/kubernetes/pki/user-ca-bundle.pem',
+    ]);
+    assert.ok(existsSync(n.at('var/lib/etcd')), 'the etcd data directory itself stays (its contents go)');
+    assert.ok(existsSync(n.at('etc/kubernetes/tmp/someone-else')));
+
+    // again: nothing of kubeboot's is left
+    const again = await cli(['reset', '--root', n.root, '-f']);
+    assert.equal(again.code, 0, show(again));
+    assert.match(again.stdout, /\[reset\] Nothing to reset: there is no ledger \/etc\/kubernetes\/kubeboot\/files\.json/);
+    assert.match(again.stdout, /\t\/etc\/kubernetes\/pki\/user-ca-bundle\.pem/);
+  });
+
+  it('text output ends with what was removed, what is left, and kubeadm\'s 1.33+ closing text', async (t) => {
+    const n = await newNode(t);
+    assert.equal((await initRoot(n)).code, 0);
+    writeFileSync(n.at('etc/kubernetes/manifests/extra.yaml'), 'x');
+    const r = await cli(['reset', '--root', n.root, '-f']);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^\[reset\] Not stopping the kubelet: the files are under --root /m);
+    assert.match(r.stdout, /^\[reset\] Deleting files: \[\/etc\/kubernetes\/admin\.conf .*\/var\/lib\/kubelet\/kubeadm-flags\.env.*\]$/m);
+    assert.match(r.stdout, /^\[reset\] Removed kubeboot's state directory "\/etc\/kubernetes\/kubeboot"/m);
+    assert.ok(
+      r.stdout.endsWith(
+        [
+          '[reset] Left 1 file(s) kubeboot did not create:',
+          '\t/etc/kubernetes/manifests/extra.yaml',
+          '',
+          'The reset process does not perform cleanup of CNI plugin configuration, network filtering rules and kubeconfig files.',
+          'For information on how to perform this cleanup manually, please see: https://k8s.io/docs/reference/setup-tools/kubeadm/kubeadm-reset/',
+          'Left for you to clean up: CNI configuration in /etc/cni/net.d; iptables / nftables / IPVS rules (iptables -F && iptables -t nat -F && iptables -t mangle -F && iptables -X; ipvsadm --clear); $HOME/.kube/config.',
+          '',
+        ].join('\n'),
+      ),
+      r.stdout,
+    );
+  });
+
+  it('a node kubeboot did not set up (kubeadm\'s files, no ledger) is refused with exit 2 and nothing is removed', async (t) => {
+    const n = await newNode(t);
+    assert.equal((await initRoot(n)).code, 0);
+    // what a kubeadm node looks like to kubeboot: the same files, no ledger
+    const { rmSync } = await import('node:fs');
+    rmSync(n.at('etc/kubernetes/kubeboot'), { recursive: true });
+    const before = snapshot(n.root);
+    const r = await cli(['reset', '--root', n.root, '-f']);
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /^error: this node was not set up by kubeboot: there is no ledger \/etc\/kubernetes\/kubeboot\/files\.json/m);
+    assert.match(r.stderr, /^\tfound: \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml$/m);
+    assert.match(r.stderr, /^hint: .*kubeadm reset/m);
+    assert.deepEqual(snapshot(n.root), before);
+  });
+});
