@@ -20,8 +20,16 @@ process.on('SIGTERM', onSignal);
 function report(err: unknown): number {
   const code = err instanceof KubebootError ? err.exitCode : ExitCode.internal;
   const e = err as Error;
-  const issues = (err as { issues?: readonly string[] }).issues ?? [];
-  const failures = (err as { failures?: readonly string[] }).failures ?? [];
+  // the lists may sit on a cause (the runner wraps a phase's error): take the first found down the chain
+  const fromChain = (key: 'issues' | 'failures'): readonly string[] => {
+    for (let c: unknown = err; c instanceof Error; c = (c as { cause?: unknown }).cause) {
+      const v = (c as unknown as Record<string, unknown>)[key];
+      if (Array.isArray(v) && v.length > 0) return v as string[];
+    }
+    return [];
+  };
+  const issues = fromChain('issues');
+  const failures = fromChain('failures');
   const hint = err instanceof KubebootError ? err.hint : undefined;
   if (json) {
     process.stdout.write(

@@ -240,3 +240,20 @@ describe('kubeboot CLI', () => {
     assert.deepEqual(data.supportedMinors, ['1.34', '1.35', '1.36', '1.37']);
   });
 });
+
+describe('errors from inside a phase', () => {
+  it('preflight failures are printed line by line (exit 2), also in JSON', async (t) => {
+    const cfgDir = tempDir(t);
+    const root = tempDir(t);
+    mkdirSync(path.join(root, 'etc/kubernetes/manifests'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'), 'user file');
+    const r = await runCli(['init', '--root', root, '--config', writeConfig(cfgDir), '--skip-phases', 'certs,kubeconfig,etcd,control-plane,kubelet-start,wait-control-plane']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /\t\[ERROR FileAvailable--etc-kubernetes-manifests-etcd.yaml\]: \/etc\/kubernetes\/manifests\/etcd.yaml already exists\n/);
+    assert.match(r.stderr, /hint: If you know what you are doing/);
+    const j = await runCli(['init', '--output', 'json', '--root', root, '--config', writeConfig(cfgDir), '--skip-phases', 'certs,kubeconfig,etcd,control-plane,kubelet-start,wait-control-plane']);
+    const err = j.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; failures?: string[]; exitCode?: number }).find((e) => e.type === 'error');
+    assert.equal(err?.exitCode, 2);
+    assert.ok(err?.failures?.some((f) => f.startsWith('[ERROR FileAvailable--etc-kubernetes-manifests-etcd.yaml]')));
+  });
+});
