@@ -20,13 +20,13 @@ for (let i = 0; i < args.length; i++) {
 }
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const distDir = path.resolve(repo, dist);
-const { arrange, IGNORED_PREFLIGHT } = await import(pathToFileURL(path.join(distDir, 'test/double/harness.js')).href);
+const { arrange } = await import(pathToFileURL(path.join(distDir, 'test/double/harness.js')).href);
 const { preciseNow } = await import(pathToFileURL(path.join(distDir, 'test/double/double.js')).href);
 const cli = path.join(distDir, 'src/cli/main.js');
 
 function runInit(a) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'init', '--output', 'json', '--root', a.root, '--config', a.config, IGNORED_PREFLIGHT, '--wait-timeout', '60s'], {
+    const child = spawn(process.execPath, [cli, 'init', '--output', 'json', '--root', a.root, '--config', a.config, '--wait-timeout', '60s'], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: a.dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

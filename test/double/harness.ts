@@ -17,6 +17,8 @@ export interface Ports {
   readonly etcdPeer: number;
   readonly etcdMetrics: number;
   readonly kubeletHealthz: number;
+  /** the kubelet's serving port (KubeletConfiguration.port), so that preflight's Port check uses a free port */
+  readonly kubeletPort: number;
 }
 
 export const NODE_NAME = 'kb-e2e';
@@ -58,6 +60,7 @@ apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 healthzBindAddress: 127.0.0.1
 healthzPort: ${p.kubeletHealthz}
+port: ${p.kubeletPort}
 `;
 }
 
@@ -94,8 +97,8 @@ export async function arrange(opts: ArrangeOptions = {}): Promise<Arrangement> {
     cri = { criStateFile: stateFile, criSocket: CRI_SOCKET };
   }
   const root = path.join(dir, 'root');
-  const [apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz] = await freePorts(7);
-  const ports = { apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz } as Ports;
+  const [apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort] = await freePorts(8);
+  const ports = { apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort } as Ports;
   const config = path.join(dir, 'config.yaml');
   writeFileSync(config, configText(ports));
   const { crictl: _c, ...doubleOpts } = opts;
@@ -117,10 +120,3 @@ export async function arrange(opts: ArrangeOptions = {}): Promise<Arrangement> {
     },
   };
 }
-
-/**
- * Preflight checks kubeboot's configured ports, but Port-2379, Port-2380 and Port-10250 are fixed numbers in
- * phases/preflight.ts (they ignore etcd's listen URLs and the kubelet's port), and another test or service on this
- * machine may hold them: these three named checks are ignored, nothing else.
- */
-export const IGNORED_PREFLIGHT = '--ignore-preflight-errors=Port-2379,Port-2380,Port-10250';

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { parseKubeconfig, type ClientCredentials } from '../../src/kube/kubeconfig.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { requireTools } from '../helpers/tools.js';
-import { arrange, IGNORED_PREFLIGHT, NODE_NAME } from '../double/harness.js';
+import { arrange, NODE_NAME } from '../double/harness.js';
 
 interface Res {
   status: number;
@@ -45,7 +45,7 @@ describe('the kubelet + API server test double', () => {
     if (!requireTools(t, 'etcd', 'openssl')) return;
     const a = await arrange();
     t.after(() => a.dispose());
-    const r = await runCli(['init', '--root', a.root, '--config', a.config, IGNORED_PREFLIGHT, '--skip-phases', 'wait-control-plane'], { env: cleanEnv(), timeoutMs: 120_000 });
+    const r = await runCli(['init', '--root', a.root, '--config', a.config, '--skip-phases', 'wait-control-plane'], { env: cleanEnv(), timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     const pods = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => `${c}-${NODE_NAME}`);
     await a.double.waitFor('four Ready pods', () => a.double.allReadyAt(4) !== undefined, 30_000);

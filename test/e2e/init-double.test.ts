@@ -9,7 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { cleanEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { requireTools } from '../helpers/tools.js';
-import { arrange, IGNORED_PREFLIGHT, NODE_NAME, type Arrangement, type ArrangeOptions } from '../double/harness.js';
+import { arrange, NODE_NAME, type Arrangement, type ArrangeOptions } from '../double/harness.js';
 
 const execFileP = promisify(execFile);
 const PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => `${c}-${NODE_NAME}`);
@@ -22,7 +22,7 @@ async function setup(t: TestContext, opts: ArrangeOptions = {}): Promise<Arrange
 }
 
 function init(a: Arrangement, ...extra: string[]): Promise<CliResult> {
-  return runCli(['init', '--root', a.root, '--config', a.config, IGNORED_PREFLIGHT, ...extra], { env: cleanEnv(a.env), timeoutMs: 120_000 });
+  return runCli(['init', '--root', a.root, '--config', a.config, ...extra], { env: cleanEnv(a.env), timeoutMs: 120_000 });
 }
 
 /** `init phase wait-control-plane` again, on the same root (the JSON run of a fault case). */

@@ -196,7 +196,7 @@ describe('kubeboot regenerate against the test double', () => {
 
 describe('kubeboot regenerate refuses', () => {
   const tmp = () => mkdtempSync(path.join(tmpdir(), 'kubeboot-regen-'));
-  const ports: Ports = { apiserver: 1, controllerManager: 2, scheduler: 3, etcdClient: 4, etcdPeer: 5, etcdMetrics: 6, kubeletHealthz: 7 };
+  const ports: Ports = { apiserver: 1, controllerManager: 2, scheduler: 3, etcdClient: 4, etcdPeer: 5, etcdMetrics: 6, kubeletHealthz: 7, kubeletPort: 8 };
 
   it('a node kubeboot did not set up (exit 2, text and JSON), an unknown component and a wrong kubeadm flag (exit 3)', async (t) => {
     const dir = tmp();
@@ -235,8 +235,8 @@ describe('kubeboot regenerate refuses', () => {
     const root = path.join(dir, 'root');
     const cfg = path.join(dir, 'c.yaml');
     const { freePorts } = await import('../double/ports.js');
-    const [apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz] = await freePorts(7);
-    (await import('node:fs')).writeFileSync(cfg, configText({ apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz } as Ports));
+    const [apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort] = await freePorts(8);
+    (await import('node:fs')).writeFileSync(cfg, configText({ apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort } as Ports));
     const init = await runCli(['init', '--root', root, '--config', cfg, '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all'], { timeoutMs: 120_000 });
     assert.equal(init.code, 0, show(init));
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 import { cleanEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { requireTools } from '../helpers/tools.js';
-import { arrange, IGNORED_PREFLIGHT, NODE_NAME, type Arrangement, type ArrangeOptions } from '../double/harness.js';
+import { arrange, NODE_NAME, type Arrangement, type ArrangeOptions } from '../double/harness.js';
 
 export const MANIFESTS = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml'];
 
@@ -42,7 +42,7 @@ export async function initialised(t: TestContext, opts: ArrangeOptions = {}): Pr
   if (!requireTools(t, 'etcd', 'kubectl', 'openssl')) return undefined;
   const a = await arrange({ crictl: true, ...opts });
   t.after(() => a.dispose());
-  const r = await runCli(['init', '--root', a.root, '--config', a.config, IGNORED_PREFLIGHT, '--wait-timeout', '60s'], { env: cleanEnv(a.env), timeoutMs: 120_000 });
+  const r = await runCli(['init', '--root', a.root, '--config', a.config, '--wait-timeout', '60s'], { env: cleanEnv(a.env), timeoutMs: 120_000 });
   assert.equal(r.code, 0, show(r));
   return a;
 }
@@ -107,4 +107,4 @@ export function podState(a: Arrangement, component: string): PodState {
   return { hash: ann['kubernetes.io/config.hash'] as string, containerID: cs.containerID, ready: cs.ready, restartCount: cs.restartCount };
 }
 
-export { NODE_NAME, IGNORED_PREFLIGHT };
+export { NODE_NAME };

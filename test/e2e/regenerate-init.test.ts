@@ -14,7 +14,7 @@ import { freePorts } from '../double/ports.js';
 import {
   assertCleanStaticPodPath,
   backupDirs,
-  IGNORED_PREFLIGHT,
+ 
   initialised,
   jsonLines,
   manifest,
@@ -34,7 +34,7 @@ describe('init on a node kubeboot set up', () => {
     const a = await initialised(t);
     if (!a) return;
     const init = (config: string, ...extra: string[]) =>
-      runCli(['init', '--root', a.root, '--config', config, IGNORED_PREFLIGHT, '--wait-timeout', '20s', ...extra], { env: cleanEnv(a.env), timeoutMs: 120_000 });
+      runCli(['init', '--root', a.root, '--config', config, '--wait-timeout', '20s', ...extra], { env: cleanEnv(a.env), timeoutMs: 120_000 });
 
     // the same configuration again: nothing to swap, every manifest unchanged
     const same = await init(a.config, '--output', 'json');
@@ -75,7 +75,7 @@ describe('init on a node kubeboot set up', () => {
     const bad = path.join(a.dir, 'bad.yaml');
     writeFileSync(bad, withSchedulerFlag(readFileSync(changed, 'utf8'), 'bogus-flag', '1'));
     const okBytes = manifest(a, 'kube-scheduler');
-    const f = await runCli(['init', '--root', a.root, '--config', bad, IGNORED_PREFLIGHT, '--wait-timeout', '2s'], { env: cleanEnv(a.env), timeoutMs: 120_000 });
+    const f = await runCli(['init', '--root', a.root, '--config', bad, '--wait-timeout', '2s'], { env: cleanEnv(a.env), timeoutMs: 120_000 });
     assert.equal(f.code, 4, show(f));
     assert.match(f.stderr, /^error: error execution phase control-plane\/scheduler: kube-scheduler did not run a new Ready container with the new manifest within 2s: .*; rolled back to the previous manifest .*, which is Ready again$/m);
     assert.deepEqual(manifest(a, 'kube-scheduler'), okBytes);
@@ -87,8 +87,8 @@ describe('init on a node kubeboot set up', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kubeboot-regen-init-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const root = path.join(dir, 'root');
-    const [apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz] = await freePorts(7);
-    const text = configText({ apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz } as Ports);
+    const [apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort] = await freePorts(8);
+    const text = configText({ apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort } as Ports);
     const cfg = path.join(dir, 'c.yaml');
     writeFileSync(cfg, text);
     const args = ['--root', root, '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all'];
