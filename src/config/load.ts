@@ -103,7 +103,11 @@ export interface ParsedDocuments {
   kubeProxy: Record<string, unknown> | undefined;
   apiVersion: string | undefined;
   warnings: string[];
-  /** v1beta3 apiServer.timeoutForControlPlane (moved to timeouts on conversion) */
+  /**
+   * Unknown fields found by the strict schema. They are reported together with the semantic problems that
+   * buildSpec finds in the rest of the file, so that a typo does not hide every other problem.
+   */
+  pendingIssues?: Issue[];
 }
 
 // ---- unknown-field suggestions: every field name the schemas know ----
@@ -127,7 +131,45 @@ function suggestField(S: Schemas, key: string): string | undefined {
     for (const sch of [S.initV1beta4, S.clusterV1beta4, S.initV1beta3, S.clusterV1beta3]) collectFields(sch, knownFields);
   }
   const hit = knownFields.get(key.toLowerCase());
-  return hit !== undefined && hit !== key ? hit : undefined;
+  if (hit !== undefined) return hit !== key ? hit : undefined;
+  // a misspelling: the closest known name within two edits (case-insensitive)
+  if (key.length < 4) return undefined;
+  let best: { name: string; d: number } | undefined;
+  for (const [lower, name] of knownFields) {
+    const d = editDistance(key.toLowerCase(), lower, 2);
+    if (d <= 2 && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance, giving up (returning max+1) once it exceeds max. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+/** A copy of doc without the keys zod called unrecognized (paths from its issues). */
+function withoutUnknownKeys(doc: unknown, err: z.ZodError): unknown {
+  const copy = structuredClone(doc) as Record<string, unknown>;
+  for (const iss of err.issues) {
+    if (iss.code !== 'unrecognized_keys') continue;
+    let node: unknown = copy;
+    for (const seg of iss.path) node = (node as Record<PropertyKey, unknown> | undefined)?.[seg as string];
+    if (node && typeof node === 'object') for (const k of iss.keys) delete (node as Record<string, unknown>)[k];
+  }
+  return copy;
 }
 
 function pathText(prefix: string, path: readonly PropertyKey[]): string {
@@ -192,6 +234,7 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   let kubeProxy: Record<string, unknown> | undefined;
   const apiVersions = new Set<string>();
   let v3Timeout: string | undefined;
+  const pending: Issue[] = [];
   if (docs.length === 0) issues.push({ path: 'document 1', message: 'the file holds no YAML document' });
   docs.forEach((doc, i) => {
     const where = `document ${i + 1}`;
@@ -229,8 +272,21 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
     }
     apiVersions.add(apiVersion);
     // A verified kubeboot-written file is taken as it is (it was validated when it was written).
-    const check = (schema: z.ZodType): { success: true; data: unknown } | { success: false; error: z.ZodError } =>
-      S ? (schema.safeParse(doc) as { success: true; data: unknown } | { success: false; error: z.ZodError }) : { success: true, data: doc };
+    type Result = { success: true; data: unknown } | { success: false; error: z.ZodError };
+    const check = (schema: z.ZodType): Result => {
+      if (!S) return { success: true, data: doc };
+      const r = schema.safeParse(doc) as Result;
+      // Only unknown fields: report them, and go on with the rest of the document so that buildSpec can
+      // report the other problems in the same run.
+      if (!r.success && r.error.issues.every((i) => i.code === 'unrecognized_keys')) {
+        const again = schema.safeParse(withoutUnknownKeys(doc, r.error)) as Result;
+        if (again.success) {
+          pending.push(...zodIssues(S, kind, r.error));
+          return again;
+        }
+      }
+      return r;
+    };
     if (kind === 'InitConfiguration') {
       if (init) dup();
       const r = check(apiVersion === API_V1BETA4 ? (S?.initV1beta4 as z.ZodType) : (S?.initV1beta3 as z.ZodType));
@@ -269,6 +325,7 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
     kubeProxy,
     apiVersion,
     warnings,
+    ...(pending.length > 0 ? { pendingIssues: pending } : {}),
   };
 }
 
@@ -353,7 +410,7 @@ function ms(text: string | undefined, fallback: number): number {
 
 /** Builds the spec from parsed documents (or none) plus flags; throws ConfigError with every issue. */
 export function buildSpec(
-  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion'> | undefined,
+  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion' | 'pendingIssues'> | undefined,
   flags: ConfigFlags,
   host: HostFacts,
   source: string,
@@ -364,7 +421,7 @@ export function buildSpec(
   );
   const fromFlags = applyFlags(init, clusterIn, flags);
   const resolved = resolveVersion(clusterIn.kubernetesVersion);
-  const issues: Issue[] = [];
+  const issues: Issue[] = [...(parsed?.pendingIssues ?? [])];
   let row: VersionRow = defaultVersionRow();
   if (typeof resolved === 'string') issues.push({ path: 'ClusterConfiguration.kubernetesVersion', message: resolved });
   else {

@@ -116,8 +116,18 @@ describe('config loading', () => {
   it('reports every problem at once, sorted', async () => {
     const text = V4.replace('bindPort: 7443', 'bindPort: 0\n  bogus: 1').replace('podSubnet: 10.244.0.0/16', 'podSubnet: x').replace('kubernetesVersion: v1.35.2', 'kubernetesVersion: v1.35.2\ncertificatesDir: rel');
     await assert.rejects(loadConfig({ path: 'c.yaml', text }, {}, TEST_HOST), (e: ConfigError) => {
-      assert.equal(e.issues.length, 1, 'schema errors come first and alone: ' + e.issues.join('|'));
-      assert.match(e.issues[0] as string, /^InitConfiguration.localAPIEndpoint.bogus: unknown field "bogus"/);
+      // an unknown field does not hide the other problems of the file
+      assert.deepEqual(e.issues.map((l) => l.split(':')[0]), [
+        'ClusterConfiguration.certificatesDir',
+        'ClusterConfiguration.networking.podSubnet',
+        'InitConfiguration.localAPIEndpoint.bogus',
+      ]);
+      assert.match(e.issues[2] as string, /unknown field "bogus"/);
+      return true;
+    });
+    // a type error stops at the schema (there is no value to validate further)
+    await assert.rejects(loadConfig({ path: 'c.yaml', text: V4.replace('bindPort: 7443', 'bindPort: "x"') }, {}, TEST_HOST), (e: ConfigError) => {
+      assert.deepEqual(e.issues.map((l) => l.split(':')[0]), ['InitConfiguration.localAPIEndpoint.bindPort']);
       return true;
     });
     const text2 = V4.replace('podSubnet: 10.244.0.0/16', 'podSubnet: x').replace('kubernetesVersion: v1.35.2', 'kubernetesVersion: v1.35.2\ncertificatesDir: rel\ndnsDomainX: 1'.replace('\ndnsDomainX: 1', ''));
@@ -127,11 +137,20 @@ describe('config loading', () => {
       return true;
     });
   });
+  it('suggests the closest field name for a misspelling', async () => {
+    const text = V4.replace('advertiseAddress: 192.0.2.20', 'advertiseAdress: 192.0.2.20').replace('podSubnet:', 'podSubnett:');
+    await assert.rejects(loadConfig({ path: 'c.yaml', text }, {}, TEST_HOST), (e: ConfigError) => {
+      assert.ok(e.issues.includes('InitConfiguration.localAPIEndpoint.advertiseAdress: unknown field "advertiseAdress" (did you mean "advertiseAddress"?)'), e.issues.join('\n'));
+      assert.ok(e.issues.includes('ClusterConfiguration.networking.podSubnett: unknown field "podSubnett" (did you mean "podSubnet"?)'), e.issues.join('\n'));
+      return true;
+    });
+  });
+
   it('suggests the right casing for a mis-cased field', async () => {
     const text = V4.replace('advertiseAddress: 192.0.2.20', 'AdvertiseAddress: 192.0.2.20');
-    await assert.rejects(parseConfigText(text, 'c.yaml'), (e: ConfigError) =>
-      e.issues.some((l) => l.includes('unknown field "AdvertiseAddress" (did you mean "advertiseAddress"?)')),
-    );
+    const parsed = await parseConfigText(text, 'c.yaml');
+    assert.ok(parsed.pendingIssues?.some((i) => i.path === 'InitConfiguration.localAPIEndpoint.AdvertiseAddress' && i.message === 'unknown field "AdvertiseAddress" (did you mean "advertiseAddress"?)'));
+    assert.throws(() => buildSpec(parsed, {}, TEST_HOST, 'c.yaml'), (e: ConfigError) => e.issues.some((l) => l.includes('(did you mean "advertiseAddress"?)')));
   });
 });
 
@@ -145,9 +164,8 @@ describe('files kubeboot wrote itself', () => {
     assert.equal(parsed.init.localAPIEndpoint?.bindPort, 7443, 'taken as kubeboot wrote it');
     const edited = signed.replace('bindPort: 7443', 'bindPort: 7444');
     assert.equal(verifiedBody(edited), undefined);
-    await assert.rejects(parseConfigText(edited, 'recorded.yaml'), (e: ConfigError) =>
-      e.issues.some((l) => l.startsWith('InitConfiguration.localAPIEndpoint.notAField: unknown field')),
-    );
+    const again = await parseConfigText(edited, 'recorded.yaml');
+    assert.ok(again.pendingIssues?.some((i) => i.path === 'InitConfiguration.localAPIEndpoint.notAField' && i.message.startsWith('unknown field')), 'validated like any other file');
     assert.equal(verifiedBody(V4), undefined, 'a file without the header is a normal file');
   });
 });
