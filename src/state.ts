@@ -4,6 +4,7 @@
  *   plus the KubeletConfiguration document); `kubeboot regenerate` reads it when no --config is given.
  * - files.json: the ledger of every file kubeboot wrote; `kubeboot reset` removes only these.
  */
+import { isAbsolute, resolve } from 'node:path';
 import type { ClusterSpec } from './config/spec.js';
 import type { Effects, WriteStatus } from './effects/types.js';
 import { withChecksum } from './config/load.js';
@@ -64,7 +65,12 @@ export async function forgetFiles(fx: Effects, paths: readonly string[]): Promis
 
 /** The effective configuration as YAML: what init ran with, defaults filled in. */
 export function renderRecordedConfig(spec: ClusterSpec): string {
-  const docs: unknown[] = [spec.documents.init, spec.documents.cluster];
+  // A relative patches directory was relative to the cwd of that run; regenerate may run from anywhere, so the
+  // record holds it absolute (kubeadm reads a relative --patches against the cwd too).
+  const { init } = spec.documents;
+  const dir = init.patches?.directory;
+  const recordedInit = dir && !isAbsolute(dir) ? { ...init, patches: { ...init.patches, directory: resolve(dir) } } : init;
+  const docs: unknown[] = [recordedInit, spec.documents.cluster];
   if (spec.kubeletConfiguration) docs.push(spec.kubeletConfiguration);
   // The checksum line lets kubeboot skip the schema pass when it reads back exactly what it wrote
   // (config/load.ts verifiedBody); an edited file is validated like any other.

@@ -176,6 +176,28 @@ describe('regenerate render cache', () => {
   });
 });
 
+describe('a relative --patches directory', () => {
+  it('is recorded absolute, so regenerate run from another directory still applies the patch', async (t) => {
+    const dir = tempDir(t, 'kubeboot-relpatch-');
+    const root = path.join(dir, 'root');
+    mkdirSync(path.join(dir, 'work', 'patches'), { recursive: true });
+    writeFileSync(path.join(dir, 'work', 'patches', 'kube-scheduler+merge.yaml'), 'metadata:\n  labels:\n    patched: "yes"\n');
+    const init = await runCli(
+      ['init', '--root', root, '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all', '--apiserver-advertise-address', '127.0.0.1', '--node-name', 'rel', '--patches', 'patches'],
+      { env: cleanEnv(), timeoutMs: 120_000, cwd: path.join(dir, 'work') },
+    );
+    assert.equal(init.code, 0, show(init));
+    assert.match(readFileSync(path.join(root, 'etc/kubernetes/manifests/kube-scheduler.yaml'), 'utf8'), /patched: "yes"/);
+    const recorded = readFileSync(path.join(root, 'etc/kubernetes/kubeboot/config.yaml'), 'utf8');
+    assert.ok(recorded.includes(`directory: ${path.join(dir, 'work', 'patches')}\n`), recorded);
+    // from another directory: the recorded absolute path finds the patch, so nothing differs
+    const r = await runCli(['regenerate', 'kube-scheduler', '--root', root, '--output', 'json'], { env: cleanEnv(), timeoutMs: 60_000, cwd: dir });
+    assert.equal(r.code, 0, show(r));
+    const result = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data?: { changed?: boolean } }).find((e) => e.type === 'result');
+    assert.equal(result?.data?.changed, false, show(r));
+  });
+});
+
 describe('render cache module', () => {
   it('keeps its copy of the component list equal to rollout.ts', () => {
     assert.deepEqual([...CACHE_COMPONENTS], [...COMPONENTS]);
