@@ -192,13 +192,12 @@ export async function ensureCA(ctx: InitContext, row: CertRow): Promise<void> {
   const kp = await keyPool(ctx).take(row.name);
   ctx.out.log('certs', `Generating "${row.baseName}" certificate and key`);
   const cert = await issueCertificate({ plan, validity: pkiValidity(plan, start), publicKey: kp.publicKey, signer: { selfSigned: kp.privateKey } });
-  await writePair(
-    ctx.fx,
-    row.name,
-    { path: p.key, content: privateKeyPem(kp.privateKey), mode: MODE_KEY },
-    { path: p.crt, content: cert.pem, mode: MODE_CERT },
-    writer(ctx),
-  );
+  await writeCertAndKey(ctx, row.name, p, privateKeyPem(kp.privateKey), cert.pem);
+}
+
+/** Writes a certificate's key then the certificate, under an intent record (src/pki/intent.ts). */
+function writeCertAndKey(ctx: InitContext, pair: string, p: { key: string; crt: string }, keyPem: string, certPem: string): Promise<void> {
+  return writePair(ctx.fx, pair, { path: p.key, content: keyPem, mode: MODE_KEY }, { path: p.crt, content: certPem, mode: MODE_CERT }, writer(ctx));
 }
 
 function sansText(dnsNames: readonly string[], ips: readonly string[]): string {
@@ -293,13 +292,7 @@ export async function ensureLeaf(ctx: InitContext, row: CertRow): Promise<void> 
     publicKey: kp.publicKey,
     signer: { caCertDer: ca.cert.der, caKey: ca.key },
   });
-  await writePair(
-    ctx.fx,
-    row.name,
-    { path: p.key, content: privateKeyPem(kp.privateKey), mode: MODE_KEY },
-    { path: p.crt, content: cert.pem, mode: MODE_CERT },
-    writer(ctx),
-  );
+  await writeCertAndKey(ctx, row.name, p, privateKeyPem(kp.privateKey), cert.pem);
   if (row.extKeyUsage.includes('serverAuth')) {
     ctx.out.log('certs', `${row.baseName} serving cert is signed for ${sansText(plan.dnsNames, plan.ips)}`);
   }
