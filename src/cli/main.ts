@@ -17,6 +17,14 @@ function onSignal(sig: NodeJS.Signals): void {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+// A reader that goes away (`kubeboot init | head`) must not stop a run halfway through its phases: what would have
+// been printed to the closed pipe is dropped and the run goes on to its normal exit code. Other errors still throw.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 function report(err: unknown): number {
   const code = err instanceof KubebootError ? err.exitCode : ExitCode.internal;
   const e = err as Error;

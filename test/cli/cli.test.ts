@@ -1,12 +1,13 @@
 /** The built CLI as a user meets it: help, flags, errors, output modes, config commands. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { INIT_PHASES } from '../../phases/index.js';
 import { flatten } from '../../src/workflow/phase.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { DIST_ROOT, REPO_ROOT } from '../helpers/paths.js';
+import { CLI, DIST_ROOT, REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const GOOD = `apiVersion: kubeadm.k8s.io/v1beta4
@@ -146,6 +147,21 @@ describe('kubeboot CLI', () => {
     assert.ok(events.some((e) => e.type === 'phase' && e.status === 'started' && e.phase === 'preflight'));
     assert.ok(events.some((e) => e.type === 'phase' && e.status === 'finished' && typeof e.durationMs === 'number'));
     assert.equal(events.at(-1)?.type, 'result');
+  });
+
+  it('a reader that goes away (| head) does not stop the run: every file is written, exit 0, no stack trace', async (t) => {
+    const dir = tempDir(t);
+    const root = path.join(dir, 'root');
+    const args = [CLI, 'init', '--root', root, '--config', writeConfig(dir), '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all'];
+    const child = spawn(process.execPath, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // like `head -1`: read the first chunk, then close the pipe
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|node:events|\n\s+at /, stderr);
+    for (const f of ['etc/kubernetes/pki/sa.pub', 'etc/kubernetes/scheduler.conf', 'etc/kubernetes/manifests/kube-scheduler.yaml']) assert.ok(existsSync(path.join(root, f)), `${f} was written`);
   });
 
   it('--output json on an error prints one JSON error event with the exit code', async (t) => {
