@@ -60,6 +60,13 @@ function report(err: unknown): number {
   return code;
 }
 
+/** The names from the program down to c (without the program's own name). */
+function ancestry(c: { name(): string; parent: unknown }): string[] {
+  const names: string[] = [];
+  for (let x = c as { name(): string; parent: unknown } | null; x && x.parent; x = x.parent as typeof x) names.unshift(x.name());
+  return names;
+}
+
 async function main(): Promise<number> {
   const { buildProgram } = await import('./program.js');
   const { CommanderError } = await import('commander');
@@ -67,6 +74,14 @@ async function main(): Promise<number> {
   program.exitOverride();
   const walk = (c: typeof program) => {
     c.exitOverride();
+    // commander says only "unknown command 'x'" (with a suggestion when one is close): name the valid ones too
+    const subs = c.commands.filter((x) => !(x as unknown as { _hidden?: boolean })._hidden).map((x) => x.name());
+    if (subs.length > 0) {
+      const where = ['kubeboot', ...ancestry(c)].join(' ');
+      c.configureOutput({
+        outputError: (text, write) => write(text.startsWith('error: unknown command') ? `${text}valid commands of '${where}': ${subs.join(', ')}\n` : text),
+      });
+    }
     c.commands.forEach((x) => walk(x as typeof program));
   };
   walk(program);
@@ -76,7 +91,8 @@ async function main(): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
-      // commander has printed its message already
+      // commander has printed its message to stderr already; --output json still gets its one error event
+      if (json) process.stdout.write(`${JSON.stringify({ type: 'error', message: err.message.replace(/^error: /, ''), exitCode: ExitCode.config, time: new Date().toISOString() })}\n`);
       return ExitCode.config;
     }
     return report(err);

@@ -137,6 +137,33 @@ describe('kubeboot CLI', () => {
     }
   });
 
+  it('an unknown command names the valid ones at its level, with a suggestion when one is close', async () => {
+    for (const [args, where, some] of [
+      [['nope'], 'kubeboot', ['init', 'regenerate', 'reset']],
+      [['init', 'phase', 'nope'], 'kubeboot init phase', ['preflight', 'certs', 'wait-control-plane']],
+      [['init', 'phase', 'certs', 'nope'], 'kubeboot init phase certs', ['all', 'ca', 'sa']],
+      [['certs', 'renew', 'apiservr'], 'kubeboot certs renew', ['all', 'apiserver', 'admin.conf']],
+    ] as const) {
+      const r = await runCli(args);
+      assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
+      const line = r.stderr.split('\n').find((l) => l.startsWith(`valid commands of '${where}': `));
+      assert.ok(line, `${args.join(' ')}: ${r.stderr}`);
+      for (const name of some) assert.ok(line.split(': ')[1]?.split(', ').includes(name), `${name} in ${line}`);
+    }
+    assert.match((await runCli(['certs', 'renew', 'apiservr'])).stderr, /Did you mean apiserver\?/);
+  });
+
+  it('--output json: a command-line error is one JSON error event too (exit 3)', async () => {
+    for (const args of [['certs', 'renew', 'nope'], ['init', '--bogus-flag'], ['init', '--service-cidr']]) {
+      const r = await runCli([...args, '--output', 'json']);
+      assert.equal(r.code, 3, r.stderr);
+      const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; exitCode?: number; message?: string });
+      assert.deepEqual(lines.map((l) => l.type), ['error'], r.stdout);
+      assert.equal(lines[0]?.exitCode, 3);
+      assert.match(lines[0]?.message ?? '', /unknown command 'nope'|unknown option '--bogus-flag'|'--service-cidr <CIDR>' argument missing/);
+    }
+  });
+
   it('--output json: every stdout line is a JSON event, with phase events and a result', async (t) => {
     const r = await runCli(['init', '--dry-run', '--output', 'json', '--config', writeConfig(tempDir(t))]);
     assert.equal(r.code, 0, r.stderr);
