@@ -33,7 +33,7 @@ async function lifecycleSpec(g: GlobalOptions, o: CommonOpts, fx: RealEffects): 
 
 function sourceText(ls: LifecycleSpec): string {
   if (ls.source === 'defaults') return 'kubeadm\'s default configuration (no --config, and no configuration recorded by kubeboot init on this node)';
-  return ls.fromRecorded ? `the configuration kubeboot init recorded: ${ls.source}` : `the configuration file ${ls.source}`;
+  return ls.fromRecorded ? `what kubeboot init recorded in ${ls.source}` : `the configuration file ${ls.source}`;
 }
 
 export async function runCheckExpiration(cmd: Command): Promise<void> {

@@ -42,7 +42,7 @@ describe('certs check-expiration', () => {
     const n = await setUp(t);
     const r = await expiration(n);
     assert.equal(r.code, 0, show(r));
-    assert.match(r.stdout, /^\[check-expiration\] Reading the configuration from the configuration kubeboot init recorded: \/etc\/kubernetes\/kubeboot\/config\.yaml\n\n/);
+    assert.match(r.stdout, /^\[check-expiration\] Reading the configuration from what kubeboot init recorded in \/etc\/kubernetes\/kubeboot\/config\.yaml\n\n/);
     const lines = r.stdout.split('\n');
     const head = lines.findIndex((l) => l.startsWith('CERTIFICATE '));
     assert.equal(lines[head], 'CERTIFICATE                EXPIRES                  RESIDUAL TIME   CERTIFICATE AUTHORITY   EXTERNALLY MANAGED');
