@@ -119,15 +119,24 @@ export const kubeletStart: Phase<InitContext> = {
     for (const w of files.warnings) ctx.out.warn(w);
     await ctx.fx.mkdir(ctx.spec.paths.kubeletDir, 0o700);
     const tag = 'kubelet-start';
+    // kubeadm overwrites these files whatever is there; kubeboot keeps a copy of one it did not write first
+    const { ReplacedFiles } = await import('../src/lifecycle/replaced.js');
+    const { readLedger } = await import('../src/state.js');
+    const keeper = new ReplacedFiles(ctx.fx, ctx.spec.paths.tmpDir, new Set(Object.keys((await readLedger(ctx.fx)).files)));
+    const write = async (f: { path: string; content: string; mode: number }) => {
+      const copy = await keeper.keep(f.path, f.content);
+      if (copy) ctx.out.warn(`[kubelet-start] "${f.path}" was not written by kubeboot: it is replaced, and the previous file is kept as "${copy}" ('kubeboot reset' puts it back)`);
+      await writeFile(ctx, f.path, f.content, f.mode);
+    };
     ctx.out.log(tag, `Writing kubelet environment file with flags to file "${files.flagsEnv.path}"`);
-    await writeFile(ctx, files.flagsEnv.path, files.flagsEnv.content, files.flagsEnv.mode);
+    await write(files.flagsEnv);
     if (files.instanceConfig) {
       ctx.out.log(tag, `Writing kubelet configuration to file "${files.instanceConfig.path}"`);
-      await writeFile(ctx, files.instanceConfig.path, files.instanceConfig.content, files.instanceConfig.mode);
+      await write(files.instanceConfig);
     }
     for (const line of files.patchLines) ctx.out.log('patches', line);
     ctx.out.log(tag, `Writing kubelet configuration to file "${files.config.path}"`);
-    await writeFile(ctx, files.config.path, files.config.content, files.config.mode);
+    await write(files.config);
     ctx.slots.set(KUBELET_CONFIG, files.configObject);
     await restartKubelet(ctx);
   },

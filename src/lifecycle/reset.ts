@@ -11,7 +11,9 @@
  *  3. the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd (the directory from the
  *     configuration, else etcd.yaml's etcd-data volume; preflight required it empty before init, so what is in it
  *     is that etcd's data);
- *  4. every other file in the ledger (PKI, kubeconfigs, kubelet files);
+ *  4. every other file in the ledger (PKI, kubeconfigs, kubelet files); then the files init replaced although
+ *     kubeboot had not written them (a kubelet config.yaml that was there) are put back from the copies it kept
+ *     (src/lifecycle/replaced.ts);
  *  5. kubeboot's backup and temporary directories (/etc/kubernetes/tmp/kubeboot-*) and temp files an interrupted
  *     write left (`.<name>.<12 hex>.tmp`);
  *  6. the state directory (/etc/kubernetes/kubeboot) last.
@@ -24,6 +26,7 @@ import { poll } from '../kube/wait.js';
 import { CERT_TABLE, KUBECONFIG_TABLE, SA_KEY } from '../pki/table.js';
 import { parseYaml } from '../render/yaml.js';
 import { KUBEBOOT_TEMP_FILE, LEDGER, STATE_DIR, readLedger } from '../state.js';
+import { keptCopies } from './replaced.js';
 import { formatDuration } from '../util/duration.js';
 import type { Output } from '../workflow/events.js';
 
@@ -61,6 +64,8 @@ export interface ResetResult {
   readonly dryRun: boolean;
   /** host paths removed (or that would be, under --dry-run) */
   readonly removed: readonly string[];
+  /** files kubeboot init had replaced although it had not written them, put back from the copies it kept */
+  readonly restored: readonly string[];
   /** host paths found in kubeboot's directories that it did not create, left in place */
   readonly left: readonly string[];
   readonly manualCleanup: readonly string[];
@@ -258,7 +263,7 @@ export async function resetNode(o: ResetOptions): Promise<ResetResult> {
     const left = await scanDirs();
     out.log(TAG, `Nothing to reset: there is no ledger ${LEDGER} and none of the files kubeboot init writes exist`);
     if (left.length > 0) out.log(TAG, `Left ${left.length} file(s) kubeboot did not create:\n${left.map((f) => `\t${f}`).join('\n')}`);
-    return { dryRun, removed, left, manualCleanup: MANUAL_CLEANUP, etcdDataDir: null, waitedForPods: false, kubeletStopped: false, nothingToDo: true };
+    return { dryRun, removed, restored: [], left, manualCleanup: MANUAL_CLEANUP, etcdDataDir: null, waitedForPods: false, kubeletStopped: false, nothingToDo: true };
   }
 
   const ledger = await readLedger(fx);
@@ -371,13 +376,35 @@ export async function resetNode(o: ResetOptions): Promise<ResetResult> {
     out.log(TAG, 'Please, manually reset etcd to prevent further issues');
   }
 
-  // ---- 4. every other file in the ledger
-  const rest = listed.filter((f) => present.has(f) && !f.startsWith(`${p.manifestsDir}/`) && !f.startsWith(`${STATE_DIR}/`));
+  // ---- 4. every other file in the ledger (kubeboot's directories under tmp go as a whole in 5)
+  const rest = listed.filter((f) => present.has(f) && !f.startsWith(`${p.manifestsDir}/`) && !f.startsWith(`${STATE_DIR}/`) && !f.startsWith(`${p.tmpDir}/kubeboot-`));
   if (rest.length > 0 && !dryRun) out.log(TAG, `Deleting files: [${rest.join(' ')}]`);
   for (const f of rest) await del(f);
 
+  // ---- 4b. the files init replaced although kubeboot had not written them (src/lifecycle/replaced.ts) go back
+  const restored: string[] = [];
+  const keepDirs = new Set<string>();
+  for (const k of await keptCopies(fx, p.tmpDir)) {
+    const dir = k.copy.slice(0, k.copy.length - k.path.length);
+    const gone = dryRun ? removed.includes(k.path) || !(await exists(k.path)) : !(await exists(k.path));
+    if (!gone || restored.includes(k.path)) {
+      // something else is there now (or an older copy went back already): the copy stays for the user
+      keepDirs.add(dir);
+      continue;
+    }
+    if (dryRun) out.log(TAG, `Would put back "${k.path}" as it was before kubeboot init replaced it (from "${k.copy}")`);
+    else {
+      const content = await fx.readFile(k.copy);
+      if (!content) continue;
+      await fx.writeFileAtomic(k.path, content, k.mode);
+      out.file(k.path, k.mode, 'written');
+      out.log(TAG, `Put back "${k.path}" as it was before kubeboot init replaced it`);
+    }
+    restored.push(k.path);
+  }
+
   // ---- 5. kubeboot's backups, temp dirs and stale temp files
-  const tmpNames = ((await fx.listDir(p.tmpDir).catch(() => undefined)) ?? []).filter((n) => n.startsWith('kubeboot-'));
+  const tmpNames = ((await fx.listDir(p.tmpDir).catch(() => undefined)) ?? []).filter((n) => n.startsWith('kubeboot-') && !keepDirs.has(`${p.tmpDir}/${n}`));
   for (const n of tmpNames) await del(`${p.tmpDir}/${n}`, "kubeboot's backup/temporary directory ");
   const dirs = [p.kubernetesDir, p.manifestsDir, p.certificatesDir, `${p.certificatesDir}/etcd`, p.kubeletDir];
   for (const d of dirs) {
@@ -386,7 +413,7 @@ export async function resetNode(o: ResetOptions): Promise<ResetResult> {
 
   // ---- what is left
   const gone = new Set(removed);
-  const left = (await scanDirs()).filter((f) => dryRun ? !gone.has(f) && !(etcdDataDir && f.startsWith(`${etcdDataDir}/`)) : true);
+  const left = (await scanDirs()).filter((f) => (dryRun ? !gone.has(f) && !(etcdDataDir && f.startsWith(`${etcdDataDir}/`)) : true) && !restored.includes(f));
 
   // ---- 6. the state directory, last
   if (dryRun) out.log(TAG, `Would remove kubeboot's state directory "${STATE_DIR}" (the recorded configuration and the ledger)`);
@@ -403,5 +430,5 @@ export async function resetNode(o: ResetOptions): Promise<ResetResult> {
   out.log('', '');
   for (const line of CLOSING_TEXT) out.log('', line);
   out.log('', `Left for you to clean up: ${MANUAL_CLEANUP.join('; ')}.`);
-  return { dryRun, removed, left, manualCleanup: MANUAL_CLEANUP, etcdDataDir, waitedForPods: waited, kubeletStopped, nothingToDo: false };
+  return { dryRun, removed, restored, left, manualCleanup: MANUAL_CLEANUP, etcdDataDir, waitedForPods: waited, kubeletStopped, nothingToDo: false };
 }

@@ -3,9 +3,9 @@
  * ledger's files plus kubeboot's own temp/backup directories and state, and the files it did not create left in place.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { cli, initRoot, jsonEvents, newNode, show, snapshot, tree } from '../unit/lifecycle/support.js';
+import { cli, initRoot, jsonEvents, modeOf, newNode, show, snapshot, tree } from '../unit/lifecycle/support.js';
 
 describe('reset under --root', () => {
   it('asks (refuses without a terminal), --dry-run changes nothing, --force removes only what kubeboot created', async (t) => {
@@ -76,6 +76,41 @@ describe('reset under --root', () => {
     assert.equal(again.code, 0, show(again));
     assert.match(again.stdout, /\[reset\] Nothing to reset: there is no ledger \/etc\/kubernetes\/kubeboot\/files\.json/);
     assert.match(again.stdout, /\t\/etc\/kubernetes\/pki\/user-ca-bundle\.pem/);
+  });
+
+  it('a kubelet file kubeboot did not write: init keeps a copy and says so, a re-run does not, reset puts it back', async (t) => {
+    const n = await newNode(t);
+    mkdirSync(n.at('var/lib/kubelet'), { recursive: true });
+    writeFileSync(n.at('var/lib/kubelet/config.yaml'), '# the operator\'s own kubelet configuration\n', { mode: 0o640 });
+    chmodSync(n.at('var/lib/kubelet/config.yaml'), 0o640);
+    const first = await initRoot(n, '--output', 'json');
+    assert.equal(first.code, 0, show(first));
+    const warning = jsonEvents(first).find((e) => e.type === 'warning' && String(e.message).includes('/var/lib/kubelet/config.yaml'));
+    const copy = /kept as "([^"]+)"/.exec(String(warning?.message))?.[1];
+    assert.match(copy ?? '', /^\/etc\/kubernetes\/tmp\/kubeboot-replaced-\d{4}(-\d\d){5}\/var\/lib\/kubelet\/config\.yaml$/, show(first));
+    assert.equal(readFileSync(n.at((copy as string).slice(1)), 'utf8'), '# the operator\'s own kubelet configuration\n');
+    assert.equal(modeOf(n.at((copy as string).slice(1))), 0o640, 'the copy keeps the mode');
+    assert.match(readFileSync(n.at('var/lib/kubelet/config.yaml'), 'utf8'), /^apiVersion: kubelet\.config\.k8s\.io\/v1beta1$/m);
+    // only the file that was there is copied (the other two kubelet files did not exist)
+    assert.deepEqual(tree(n.at('etc/kubernetes/tmp')), [(copy as string).replace('/etc/kubernetes/tmp/', '')]);
+
+    // a re-run: the file is kubeboot's now (its ledger), nothing more is copied
+    const again = await initRoot(n);
+    assert.equal(again.code, 0, show(again));
+    assert.doesNotMatch(again.stderr, /was not written by kubeboot/);
+    assert.equal(tree(n.at('etc/kubernetes/tmp')).length, 1);
+
+    const dry = await cli(['reset', '--root', n.root, '--dry-run']);
+    assert.equal(dry.code, 0, show(dry));
+    assert.ok(dry.stdout.includes(`[reset] Would put back "/var/lib/kubelet/config.yaml" as it was before kubeboot init replaced it (from "${copy}")`), dry.stdout);
+    const r = await cli(['reset', '--root', n.root, '-f', '--output', 'json']);
+    assert.equal(r.code, 0, show(r));
+    const result = jsonEvents(r).find((e) => e.type === 'result')?.data as { restored: string[]; left: string[] };
+    assert.deepEqual(result.restored, ['/var/lib/kubelet/config.yaml']);
+    assert.deepEqual(result.left, []);
+    assert.equal(readFileSync(n.at('var/lib/kubelet/config.yaml'), 'utf8'), '# the operator\'s own kubelet configuration\n');
+    assert.equal(modeOf(n.at('var/lib/kubelet/config.yaml')), 0o640);
+    assert.deepEqual(tree(n.root), ['var/lib/kubelet/config.yaml'], 'the node is as it was before init');
   });
 
   it('text output ends with what was removed, what is left, and kubeadm\'s 1.33+ closing text', async (t) => {
