@@ -33,12 +33,6 @@ async function kubeletConfig(ctx: InitContext): Promise<Readonly<Record<string, 
   return renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, template: await loadKubeletTemplate() }).configObject;
 }
 
-/** The node name the kubelet registers with (a hostname-override kubelet flag wins), lowercased as mirror pod names are. */
-function kubeletNodeName(ctx: InitContext): string {
-  const o = [...ctx.spec.kubeletExtraArgs].reverse().find((a) => a.name === 'hostname-override');
-  return (o ? o.value : ctx.spec.nodeName).toLowerCase();
-}
-
 export const waitControlPlane: Phase<InitContext> = {
   name: 'wait-control-plane',
   short: 'Wait for the control plane to start',
@@ -84,7 +78,7 @@ export const waitControlPlane: Phase<InitContext> = {
       }
     }
 
-    const node = kubeletNodeName(ctx);
+    const node = (await import('../src/rollout.js')).kubeletNodeName(ctx.spec);
     const podNames = names.map((n) => `${n}-${node}`);
     const adminPath = `${spec.paths.kubernetesDir}/admin.conf`;
     const superAdminPath = `${spec.paths.kubernetesDir}/super-admin.conf`;
