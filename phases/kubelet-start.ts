@@ -115,7 +115,7 @@ export const kubeletStart: Phase<InitContext> = {
     const { renderKubeletFiles, loadKubeletTemplate } = await import('../src/render/kubelet.js');
     const template = await loadKubeletTemplate();
     const patch = await kubeletPatches(ctx);
-    const files = renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, template, ...(patch ? { patch } : {}) });
+    const files = renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, systemdResolved: ctx.host.systemdResolved, template, ...(patch ? { patch } : {}) });
     for (const w of files.warnings) ctx.out.warn(w);
     await ctx.fx.mkdir(ctx.spec.paths.kubeletDir, 0o700);
     const tag = 'kubelet-start';

@@ -30,7 +30,7 @@ async function kubeletConfig(ctx: InitContext): Promise<Readonly<Record<string, 
     ctx.out.warn(`${path} is not a YAML mapping; using the kubelet configuration kubeboot would write`);
   }
   const { renderKubeletFiles, loadKubeletTemplate } = await import('../src/render/kubelet.js');
-  return renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, template: await loadKubeletTemplate() }).configObject;
+  return renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, systemdResolved: ctx.host.systemdResolved, template: await loadKubeletTemplate() }).configObject;
 }
 
 export const waitControlPlane: Phase<InitContext> = {

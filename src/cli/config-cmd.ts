@@ -25,6 +25,7 @@ const PLACEHOLDER_HOST: HostFacts = {
   memoryMB: 4096,
   ipv4Forward: '1',
   ipv6Forward: '1',
+  systemdResolved: false,
 };
 
 function emit(g: ReturnType<typeof globalOptions>, text: string, data: Record<string, unknown>, command: string): void {

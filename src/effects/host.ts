@@ -24,7 +24,15 @@ export interface HostFacts {
   /** first byte of /proc/sys/net/ipv4/ip_forward and ipv6 default forwarding ('' when unreadable) */
   readonly ipv4Forward: string;
   readonly ipv6Forward: string;
+  /**
+   * systemd-resolved runs: its upstream resolv.conf exists (checked under --root when given). kubeadm asks systemd
+   * whether the service is active; the file it writes while running answers the same without starting a process.
+   */
+  readonly systemdResolved: boolean;
 }
+
+/** What systemd-resolved writes while it runs: the upstream servers (the kubelet's resolvConf under kubeadm). */
+export const SYSTEMD_RESOLVED_UPSTREAM = '/run/systemd/resolve/resolv.conf';
 
 /** The optional CA directories kubeadm mounts into the control plane when they exist. */
 export const OPTIONAL_CA_DIRS = [
@@ -88,13 +96,14 @@ export function proxyEnvFrom(env: NodeJS.ProcessEnv): { name: string; value: str
 
 export async function gatherHostFacts(fx: Effects, env: NodeJS.ProcessEnv = process.env): Promise<HostFacts> {
   const iface = defaultRouteInterface();
-  const [criSockets, existingCaDirs] = await Promise.all([
+  const [criSockets, existingCaDirs, resolved] = await Promise.all([
     Promise.all(KNOWN_CRI_SOCKETS.map(async (s) => ((await fx.stat(s.slice('unix://'.length))) ? s : undefined))).then(
       (xs) => xs.filter((x): x is (typeof KNOWN_CRI_SOCKETS)[number] => x !== undefined),
     ),
     Promise.all(OPTIONAL_CA_DIRS.map(async (d) => ((await fx.stat(d))?.kind === 'dir' ? d : undefined))).then((xs) =>
       xs.filter((x): x is (typeof OPTIONAL_CA_DIRS)[number] => x !== undefined),
     ),
+    fx.stat(SYSTEMD_RESOLVED_UPSTREAM),
   ]);
   const swapLines = readProc('/proc/swaps').trim().split('\n').slice(1).filter((l) => l.trim());
   return {
@@ -109,5 +118,6 @@ export async function gatherHostFacts(fx: Effects, env: NodeJS.ProcessEnv = proc
     memoryMB: Math.floor(os.totalmem() / 1024 / 1024),
     ipv4Forward: readProc('/proc/sys/net/ipv4/ip_forward').slice(0, 1),
     ipv6Forward: readProc('/proc/sys/net/ipv6/conf/default/forwarding').slice(0, 1),
+    systemdResolved: resolved?.kind === 'file',
   };
 }

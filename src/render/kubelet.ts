@@ -1,9 +1,11 @@
 /**
  * The kubelet files kubelet-start writes (reference §6, deltas §6), as data:
  *   /var/lib/kubelet/kubeadm-flags.env      KUBELET_KUBEADM_ARGS="…" (per the version row's flagsEnv)
- *   /var/lib/kubelet/instance-config.yaml   containerRuntimeEndpoint only (when the row has instanceConfig)
- *   /var/lib/kubelet/config.yaml            template ← user KubeletConfiguration ← kubeadm defaulting
- *                                           ← instance config ← kubeletconfiguration patches
+ *   /var/lib/kubelet/instance-config.yaml   `containerRuntimeEndpoint: "<socket>"`, one line (when the row has
+ *                                           instanceConfig; kubeadm's WriteInstanceConfigToDisk)
+ *   /var/lib/kubelet/config.yaml            template ← user KubeletConfiguration ← kubeadm defaulting (resolvConf
+ *                                           when systemd-resolved runs) ← kubeletconfiguration patches ← instance
+ *                                           config (kubeadm's WriteConfigToDisk applies it last, so it wins)
  * PURE: the template object, the host name and the patch function come in as arguments.
  * (loadKubeletTemplate at the bottom reads kubeboot's own template file; it is not a render function.)
  */
@@ -34,6 +36,8 @@ export interface KubeletRenderInput {
   readonly template: PlainObject;
   /** user patches for the `kubeletconfiguration` target (none when undefined) */
   readonly patch?: KubeletPatchFn;
+  /** systemd-resolved runs on the node (host facts): kubeadm then points resolvConf at its upstream file */
+  readonly systemdResolved?: boolean;
 }
 
 export interface KubeletFiles {
@@ -46,7 +50,7 @@ export interface KubeletFiles {
   readonly flags: readonly string[];
   /** messages for the user (recommended values overridden, flags dropped) */
   readonly warnings: readonly string[];
-  /** "[patches] …" lines: the instance-config patch, then each user patch */
+  /** "[patches] …" lines: each user patch, then the instance-config patch */
   readonly patchLines: readonly string[];
 }
 
@@ -149,9 +153,15 @@ export function renderFlagsEnv(spec: ClusterSpec, hostname: string): { file: Ren
   return { file: { path: `${spec.paths.kubeletDir}/kubeadm-flags.env`, mode: KUBELET_FILE_MODE, content }, flags, warnings };
 }
 
-/** instance-config.yaml: a KubeletConfiguration holding only containerRuntimeEndpoint (NodeLocalCRISocket). */
-export function instanceConfigObject(spec: ClusterSpec): PlainObject {
-  return { apiVersion: KUBELET_API_VERSION, kind: 'KubeletConfiguration', containerRuntimeEndpoint: spec.criSocket };
+/** The resolv.conf systemd-resolved keeps with the real upstream servers (not its 127.0.0.53 stub). */
+export const SYSTEMD_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
+
+/**
+ * instance-config.yaml (NodeLocalCRISocket): kubeadm writes the one field as a Go-quoted string, no apiVersion or
+ * kind, and applies the file to config.yaml as a strategic-merge patch.
+ */
+export function instanceConfigText(spec: ClusterSpec): string {
+  return `containerRuntimeEndpoint: ${JSON.stringify(spec.criSocket)}\n`;
 }
 
 interface Recommended {
@@ -172,6 +182,7 @@ function same(a: unknown, b: unknown): boolean {
 export function renderKubeletConfigObject(
   spec: ClusterSpec,
   template: PlainObject,
+  systemdResolved = false,
 ): { doc: PlainObject; warnings: string[] } {
   const warnings: string[] = [];
   const base = structuredClone(template);
@@ -213,6 +224,16 @@ export function renderKubeletConfigObject(
     doc.rotateCertificates = true;
   }
   if (typeof doc.cgroupDriver !== 'string' || doc.cgroupDriver === '') doc.cgroupDriver = 'systemd';
+  // kubeadm's kubelet Mutate: with systemd-resolved running, /etc/resolv.conf names only its local stub, which pods
+  // cannot reach; the kubelet gets the upstream file instead. A value of the user's is kept, with a warning.
+  if (systemdResolved) {
+    if (user.resolvConf === undefined || user.resolvConf === null) doc.resolvConf = SYSTEMD_RESOLV_CONF;
+    else if (user.resolvConf !== SYSTEMD_RESOLV_CONF) {
+      warnings.push(
+        `KubeletConfiguration.resolvConf: the value recommended by kubeadm is ${JSON.stringify(SYSTEMD_RESOLV_CONF)} (systemd-resolved is running); the config file sets ${JSON.stringify(user.resolvConf)} (kept)`,
+      );
+    }
+  }
   return { doc, warnings };
 }
 
@@ -221,22 +242,21 @@ export function renderKubeletFiles(input: KubeletRenderInput): KubeletFiles {
   const { spec } = input;
   const dir = spec.paths.kubeletDir;
   const env = renderFlagsEnv(spec, input.hostname);
-  const cfg = renderKubeletConfigObject(spec, input.template);
+  const cfg = renderKubeletConfigObject(spec, input.template, input.systemdResolved ?? false);
   let doc = cfg.doc;
   const patchLines: string[] = [];
-  let instanceConfig: RenderedFile | undefined;
-  if (spec.version.instanceConfig) {
-    const inst = instanceConfigObject(spec);
-    instanceConfig = { path: `${dir}/instance-config.yaml`, mode: KUBELET_FILE_MODE, content: toYaml(inst) };
-    // applied over config.yaml as a strategic-merge patch, before any user patch (deltas §6)
-    const { apiVersion: _a, kind: _k, ...fields } = inst;
-    doc = deepMerge(doc, fields);
-    patchLines.push(`Applied patch of type "${STRATEGIC_MERGE}" to target "kubeletconfiguration"`);
-  }
   if (input.patch) {
     const r = input.patch(doc);
     doc = r.doc;
     patchLines.push(...r.applied);
+  }
+  let instanceConfig: RenderedFile | undefined;
+  if (spec.version.instanceConfig) {
+    instanceConfig = { path: `${dir}/instance-config.yaml`, mode: KUBELET_FILE_MODE, content: instanceConfigText(spec) };
+    // kubeadm's WriteConfigToDisk applies the instance file after the user's patches, as a strategic-merge patch
+    // (deltas §6 says before; kubeadm's source, cmd/kubeadm/app/phases/kubelet/config.go, does it after)
+    doc = deepMerge(doc, { containerRuntimeEndpoint: spec.criSocket });
+    patchLines.push(`Applied patch of type "${STRATEGIC_MERGE}" to target "kubeletconfiguration"`);
   }
   return {
     flagsEnv: env.file,

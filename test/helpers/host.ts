@@ -13,4 +13,5 @@ export const TEST_HOST: HostFacts = {
   memoryMB: 4096,
   ipv4Forward: '1',
   ipv6Forward: '1',
+  systemdResolved: false,
 };

@@ -111,10 +111,9 @@ certificatesDir: /srv/pki
     assert.equal(doc.containerRuntimeEndpoint, 'unix:///run/crio/crio.sock');
     assert.ok(files.instanceConfig);
     assert.equal(files.instanceConfig.path, '/var/lib/kubelet/instance-config.yaml');
-    assert.equal(
-      files.instanceConfig.content,
-      'apiVersion: kubelet.config.k8s.io/v1beta1\ncontainerRuntimeEndpoint: unix:///run/crio/crio.sock\nkind: KubeletConfiguration\n',
-    );
+    // kubeadm's WriteInstanceConfigToDisk: one line, the value Go-quoted, no apiVersion or kind
+    assert.equal(files.instanceConfig.content, 'containerRuntimeEndpoint: "unix:///run/crio/crio.sock"\n');
+    assert.equal(doc.resolvConf, undefined, 'no systemd-resolved: the kubelet default');
     assert.deepEqual(files.patchLines, ['Applied patch of type "application/strategic-merge-patch+json" to target "kubeletconfiguration"']);
     // keys come out sorted, apiVersion/kind first: the one serializer
     const keys = files.config.content.split('\n').filter((l) => /^[a-zA-Z]/.test(l)).map((l) => l.split(':')[0]);
@@ -146,7 +145,7 @@ authentication:
     assert.deepEqual(kubeletHealthzEndpoint(doc), { host: '127.0.0.1', port: 12345 });
   });
 
-  it('kubeletconfiguration patches apply after the instance config', async () => {
+  it('the instance config applies after the kubeletconfiguration patches (kubeadm WriteConfigToDisk), so the CRI socket wins', async () => {
     const spec = await specFrom(undefined);
     const files = renderKubeletFiles({
       spec,
@@ -154,10 +153,25 @@ authentication:
       template: await loadKubeletTemplate(),
       patch: (doc) => ({ doc: { ...doc, containerRuntimeEndpoint: 'unix:///patched.sock', maxPods: 7 }, applied: ['applied one'] }),
     });
-    assert.equal(files.configObject.containerRuntimeEndpoint, 'unix:///patched.sock');
+    assert.equal(files.configObject.containerRuntimeEndpoint, spec.criSocket);
     assert.equal(files.configObject.maxPods, 7);
-    assert.equal(files.patchLines.length, 2);
-    assert.equal(files.patchLines[1], 'applied one');
+    assert.deepEqual(files.patchLines, ['applied one', 'Applied patch of type "application/strategic-merge-patch+json" to target "kubeletconfiguration"']);
+  });
+
+  it('systemd-resolved running: resolvConf is its upstream file; a value of the user\'s is kept with a warning', async () => {
+    const template = await loadKubeletTemplate();
+    const plain = renderKubeletFiles({ spec: await specFrom(undefined), hostname: 'cp1', template, systemdResolved: true });
+    assert.equal(plain.configObject.resolvConf, '/run/systemd/resolve/resolv.conf');
+    assert.match(plain.config.content, /^resolvConf: \/run\/systemd\/resolve\/resolv\.conf$/m);
+    assert.deepEqual(plain.warnings, []);
+    const mine = renderKubeletFiles({
+      spec: await specFrom('apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nresolvConf: /etc/my-resolv.conf\n'),
+      hostname: 'cp1',
+      template,
+      systemdResolved: true,
+    });
+    assert.equal(mine.configObject.resolvConf, '/etc/my-resolv.conf');
+    assert.ok(mine.warnings.some((w) => w.startsWith('KubeletConfiguration.resolvConf: the value recommended by kubeadm is "/run/systemd/resolve/resolv.conf"')), mine.warnings.join('\n'));
   });
 
   it('is pure: same input, same bytes; the template is not changed', async () => {
