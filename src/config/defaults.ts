@@ -49,7 +49,16 @@ export function applyDefaults(
   const cluster: ClusterV1beta4 = structuredClone(clusterIn);
 
   const nr = (init.nodeRegistration ??= {});
-  if (nr.name === undefined || nr.name === '') nr.name = host.hostname;
+  // kubeadm's GetHostname: the given name (or the OS hostname), trimmed and lowercased, before validation
+  if (nr.name === undefined || nr.name.trim() === '') nr.name = host.hostname;
+  else nr.name = nr.name.trim().toLowerCase();
+  if (nr.criSocket !== undefined && nr.criSocket !== '' && nr.criSocket.startsWith('/')) {
+    // kubeadm still accepts a bare socket path: it prepends the scheme and warns that this is deprecated
+    warnings.push(
+      `nodeRegistration.criSocket (--cri-socket) "${nr.criSocket}" has no URL scheme: using "unix://${nr.criSocket}". A bare path is deprecated (kubeadm warns too); write the unix:// URL`,
+    );
+    nr.criSocket = `unix://${nr.criSocket}`;
+  }
   if (nr.criSocket === undefined || nr.criSocket === '') {
     if (host.criSockets.length === 1) nr.criSocket = host.criSockets[0];
     else {

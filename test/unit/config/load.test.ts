@@ -102,6 +102,17 @@ describe('config loading', () => {
     assert.deepEqual(spec.apiServer.certSANs, ['a.example']);
     assert.deepEqual(spec.apiServer.extraArgs, [{ name: 'v', value: '2' }]);
   });
+  it("a node name is trimmed and lowercased as kubeadm's GetHostname does; a bare CRI socket path gets unix://, with a warning", () => {
+    const { spec, warnings } = buildSpec(undefined, { nodeName: ' CP-One ', criSocket: '/run/containerd/containerd.sock' }, TEST_HOST, 'flags');
+    assert.equal(spec.nodeName, 'cp-one');
+    assert.equal(spec.criSocket, 'unix:///run/containerd/containerd.sock');
+    assert.ok(warnings.some((w) => w.includes('"/run/containerd/containerd.sock" has no URL scheme: using "unix:///run/containerd/containerd.sock"')), warnings.join('\n'));
+    // another scheme is still an error, named by the flag
+    assert.throws(
+      () => buildSpec(undefined, { criSocket: 'tcp://127.0.0.1:2375' }, TEST_HOST, 'flags'),
+      (e: unknown) => e instanceof ConfigError && e.issues.some((l) => l.startsWith('--cri-socket: ') && l.includes('only URL scheme "unix" is supported')),
+    );
+  });
   it('a problem that came from a flag is reported under the flag name', () => {
     assert.throws(
       () => buildSpec(undefined, { serviceSubnet: 'nope', advertiseAddress: 'x' }, TEST_HOST, 'flags'),
