@@ -186,9 +186,14 @@ export class RealEffects implements Effects {
   }
   async mkdir(hostPath: string, mode: number): Promise<void> {
     const real = this.realPath(hostPath);
-    const existed = await fs.stat(real).then(() => true, () => false);
-    await fs.mkdir(real, { recursive: true, mode });
-    if (!existed) await fs.chmod(real, mode);
+    if (await fs.stat(real).then(() => true, () => false)) return;
+    // missing parents get 0755 (as kubeadm's MkdirAll of /etc/kubernetes/pki leaves /etc/kubernetes); only the
+    // directory asked for gets `mode`: a 0700 state directory must not make /etc/kubernetes 0700
+    await ensureDir(path.dirname(real));
+    await fs.mkdir(real, { mode }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    await fs.chmod(real, mode);
   }
   async remove(hostPath: string): Promise<void> {
     await fs.rm(this.realPath(hostPath), { recursive: true, force: true });

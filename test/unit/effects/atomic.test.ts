@@ -67,6 +67,18 @@ describe('atomic writes', () => {
     assert.equal(statSync(path.join(root, 'etc/f')).mode & 0o777, 0o600);
   });
 
+  it('mkdir gives only the directory asked for its mode; missing parents get 0755; an existing one is left', async (t) => {
+    const root = tempDir(t);
+    const fx = new RealEffects(root);
+    await fx.mkdir('/etc/kubernetes/kubeboot', 0o700);
+    const mode = (p: string) => statSync(path.join(root, p)).mode & 0o777;
+    assert.equal(mode('etc/kubernetes/kubeboot'), 0o700);
+    assert.equal(mode('etc/kubernetes'), 0o755, 'a 0700 state directory does not make /etc/kubernetes 0700');
+    assert.equal(mode('etc'), 0o755);
+    await fx.mkdir('/etc/kubernetes', 0o700);
+    assert.equal(mode('etc/kubernetes'), 0o755, 'an existing directory keeps its mode');
+  });
+
   it('dry-run reads the source, writes only into its own directory, and records commands', async (t) => {
     const src = tempDir(t);
     mkdirSync(path.join(src, 'etc/kubernetes'), { recursive: true });
