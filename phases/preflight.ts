@@ -42,13 +42,8 @@ export const NO_OWNERSHIP: Ownership = { components: new Set(), kubelet: false }
 
 export async function kubebootOwnership(ctx: InitContext): Promise<Ownership> {
   const { readLedger } = await import('../src/state.js');
-  let files: Readonly<Record<string, unknown>>;
-  try {
-    files = (await readLedger(ctx.fx)).files;
-  } catch (e) {
-    ctx.out.warn(`${(e as Error).message}; preflight treats every existing file and busy port as foreign`);
-    return NO_OWNERSHIP;
-  }
+  // a ledger that cannot be read stops the run here, before anything is written: every write records itself in it
+  const files = (await readLedger(ctx.fx)).files;
   const components = new Set(MANIFEST_NAMES.filter((m) => files[`${ctx.spec.paths.manifestsDir}/${m}.yaml`] !== undefined));
   return { components, kubelet: files[`${ctx.spec.paths.kubeletDir}/config.yaml`] !== undefined };
 }

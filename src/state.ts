@@ -7,6 +7,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ClusterSpec } from './config/spec.js';
 import type { Effects, WriteStatus } from './effects/types.js';
+import { PreflightError } from './errors.js';
 import { withChecksum } from './config/load.js';
 import { toYamlDocuments } from './render/yaml.js';
 
@@ -34,7 +35,9 @@ export async function readLedger(fx: Effects): Promise<Ledger> {
     if (parsed.kind !== 'KubebootFileLedger' || typeof parsed.files !== 'object') throw new Error('not a ledger');
     return parsed;
   } catch (err) {
-    throw new Error(`${LEDGER} is not a kubeboot file ledger (${(err as Error).message}); move it away to continue`);
+    throw new PreflightError(`${LEDGER} is not a kubeboot file ledger (${(err as Error).message})`, [], {
+      hint: `kubeboot keeps the list of the files it wrote there; move the file away to continue (reset then treats the node as one kubeboot did not set up)`,
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 /** Turns commander's parsed options into typed values; every error names the flag. */
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ConfigFlags } from '../config/load.js';
 import { ConfigError } from '../errors.js';
@@ -17,7 +18,28 @@ export function globalOptions(cmd: Command): GlobalOptions {
   if (output !== 'text' && output !== 'json') {
     throw new ConfigError(`--output: invalid value "${output}": valid values are text, json`);
   }
-  return { root: o.root ?? '', output, verbose: Boolean(o.verbose) };
+  return { root: o.root === undefined ? '' : checkRoot(o.root), output, verbose: Boolean(o.verbose) };
+}
+
+/**
+ * --root must name a directory (made when missing). An empty value would mean "the host" — `--root "$ROOT"` with
+ * ROOT unset would then write into the real /etc/kubernetes — so it is refused. (A stat of the user's path, like
+ * reading --config: cli/ may look at the paths the user typed.)
+ */
+function checkRoot(root: string): string {
+  if (root.trim() === '') {
+    throw new ConfigError('--root: empty path: give the directory to write under (made when missing), or leave --root out to work on this host', [], {
+      hint: 'in a script, check that the variable you pass to --root is set',
+    });
+  }
+  let st: import('node:fs').Stats | undefined;
+  try {
+    st = statSync(root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`--root: cannot use "${root}": ${(err as Error).message}`);
+  }
+  if (st && !st.isDirectory()) throw new ConfigError(`--root: "${root}" is not a directory`);
+  return root;
 }
 
 /** Names of the flags the user actually typed on this command. */

@@ -191,6 +191,20 @@ describe('kubeboot CLI', () => {
     for (const f of ['etc/kubernetes/pki/sa.pub', 'etc/kubernetes/scheduler.conf', 'etc/kubernetes/manifests/kube-scheduler.yaml']) assert.ok(existsSync(path.join(root, f)), `${f} was written`);
   });
 
+  it('--root "" (an unset variable in a script) is refused before anything runs; so is a --root that is a file', async (t) => {
+    const file = path.join(tempDir(t), 'afile');
+    writeFileSync(file, 'x');
+    for (const args of [['init', 'phase', 'certs', 'ca'], ['init', '--dry-run'], ['reset', '-f'], ['regenerate', 'etcd'], ['certs', 'check-expiration']]) {
+      const empty = await runCli([...args, '--root', '']);
+      assert.equal(empty.code, 3, `${args.join(' ')}: ${empty.stderr}`);
+      assert.match(empty.stderr, /^error: --root: empty path/m);
+      assert.doesNotMatch(empty.stderr, /\n\s+at /);
+      const notDir = await runCli([...args, '--root', file]);
+      assert.equal(notDir.code, 3, `${args.join(' ')}: ${notDir.stderr}`);
+      assert.match(notDir.stderr, /^error: --root: ".*afile" is not a directory$/m);
+    }
+  });
+
   it('--output json on an error prints one JSON error event with the exit code', async (t) => {
     const r = await runCli(['init', '--output', 'json', '--root', tempDir(t), '--config', '/nope.yaml']);
     assert.equal(r.code, 3);

@@ -113,6 +113,22 @@ describe('reset under --root', () => {
     assert.deepEqual(tree(n.root), ['var/lib/kubelet/config.yaml'], 'the node is as it was before init');
   });
 
+  it('a corrupt ledger stops reset and init before they change anything (exit 2, no stack trace)', async (t) => {
+    const n = await newNode(t);
+    const first = await initRoot(n);
+    assert.equal(first.code, 0, show(first));
+    writeFileSync(n.at('etc/kubernetes/kubeboot/files.json'), 'garbage\n');
+    const before = snapshot(n.root);
+    for (const args of [['reset', '--root', n.root, '-f'], ['init', '--root', n.root, '--config', n.config, '--skip-phases', 'wait-control-plane', '--ignore-preflight-errors', 'all']]) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stderr, /\/etc\/kubernetes\/kubeboot\/files\.json is not a kubeboot file ledger/);
+      assert.match(r.stderr, /^hint: .*move the file away/m);
+      assert.doesNotMatch(r.stderr, /\n\s+at |this is a bug/);
+      assert.deepEqual(snapshot(n.root), before, `${args[0]} changed nothing`);
+    }
+  });
+
   it('text output ends with what was removed, what is left, and kubeadm\'s 1.33+ closing text', async (t) => {
     const n = await newNode(t);
     assert.equal((await initRoot(n)).code, 0);
