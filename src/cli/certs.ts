@@ -43,6 +43,12 @@ export async function runCheckExpiration(cmd: Command): Promise<void> {
   if (format !== undefined && !['text', 'json', 'yaml'].includes(format)) {
     throw new ConfigError(`-o: invalid value "${format}": valid values are text, json, yaml`);
   }
+  if (g.output === 'json' && format !== undefined && format !== 'json') {
+    // --output json promises JSON lines and nothing else on stdout
+    throw new ConfigError(`-o ${format} cannot be combined with --output json: use one of them`, [], {
+      hint: "-o json|yaml prints kubeadm's CertificateExpirationInfo document; --output json prints kubeboot's JSON events",
+    });
+  }
   const fx = new RealEffects(g.root);
   const ls = await lifecycleSpec(g, o, fx);
   const report = await checkExpiration(fx, ls.spec, fx.now());

@@ -102,6 +102,14 @@ describe('certs check-expiration', () => {
     const bad = await expiration(n, '-o', 'table');
     assert.equal(bad.code, 3, show(bad));
     assert.match(bad.stderr, /error: -o: invalid value "table": valid values are text, json, yaml/);
+
+    // --output json promises only JSON lines on stdout: -o yaml (or text) beside it is refused
+    for (const f of ['yaml', 'text']) {
+      const mixed = await expiration(n, '--output', 'json', '-o', f);
+      assert.equal(mixed.code, 3, show(mixed));
+      assert.ok(mixed.stdout.split('\n').filter(Boolean).every((l) => (JSON.parse(l) as { type: string }).type === 'error'), mixed.stdout);
+      assert.match(mixed.stderr, new RegExp(`error: -o ${f} cannot be combined with --output json`));
+    }
   });
 
   it('a short validity (certificateValidityPeriod: 240h) is warned about; missing items are marked; an external CA is externally managed', async (t) => {
