@@ -151,7 +151,13 @@ export const waitControlPlane: Phase<InitContext> = {
       event: (e: { target: string; status: 'waiting' | 'progress' | 'ready' | 'failed'; message: string; data?: Record<string, unknown> }) =>
         ctx.out.emit({ type: 'wait', ...e }),
     };
-    const report = await waitForControlPlane(ctx.fx, plan, sink);
+    const signal = ctx.options.signal;
+    const report = await waitForControlPlane(ctx.fx, plan, sink, signal);
+    // a wait writes nothing: the first Ctrl-C / SIGTERM ends it at once (exit 130), not after the timeout
+    if (signal?.aborted) {
+      const { InterruptError } = await import('../src/errors.js');
+      throw new InterruptError(String(signal.reason ?? 'SIGINT'));
+    }
     if (!report.ok) throw await diagnose(ctx.fx, report, plan, sink);
   },
 };

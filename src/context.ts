@@ -17,6 +17,8 @@ export interface RunOptions {
   readonly waitTimeoutMs: number | undefined;
   /** --wait-for targets */
   readonly waitFor: readonly string[];
+  /** aborted by the first Ctrl-C / SIGTERM: a wait (which writes nothing) ends at once */
+  readonly signal?: AbortSignal;
 }
 
 export interface InitContext extends WorkflowContext {

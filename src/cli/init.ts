@@ -34,6 +34,27 @@ function printable(path: string): boolean {
   return path.startsWith('/etc/kubernetes/manifests/') || path.startsWith('/var/lib/kubelet/');
 }
 
+/**
+ * The patch directory is input like --config: read and parse it before any phase runs, so that a missing directory
+ * or a broken patch file is a configuration error (exit 3) and not a failure halfway through the phases. (Patches
+ * that do not apply to their target can only be found when the target is rendered.)
+ */
+async function checkPatchesDirectory(dir: string, source: string): Promise<void> {
+  if (dir === '') return;
+  const [{ resolve }, { loadPatchFiles, PatchError }] = await Promise.all([import('node:path'), import('../render/patches.js')]);
+  try {
+    await loadPatchFiles(resolve(dir), new RealEffects(''));
+  } catch (err) {
+    if (err instanceof PatchError) {
+      const listing = err.message.startsWith('could not list');
+      throw new ConfigError(`${source}: ${err.message}`, [], {
+        hint: listing ? 'give the directory that holds the patch files, named target[suffix][+patchtype].{yaml,yml,json}' : 'fix or move the patch file named above',
+      });
+    }
+    throw err;
+  }
+}
+
 export async function runInitCommand(cmd: Command, filter: string | undefined): Promise<void> {
   const g = globalOptions(cmd);
   checkConfigMixing(cmd);
@@ -48,6 +69,7 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
   const probe: Effects = new RealEffects(g.root);
   const host = await gatherHostFacts(probe);
   const loaded = await loadConfig(file, flags, host);
+  await checkPatchesDirectory(loaded.spec.patchesDirectory, flags.patches !== undefined ? '--patches' : `${file?.path ?? 'config'}: InitConfiguration.patches.directory`);
   const dryRun = Boolean(opts.dryRun) || loaded.spec.documents.init.dryRun === true;
   // Every file goes into the ledger before it is written (crash consistency: a killed run's files are still known
   // as kubeboot's to a re-run and to reset).
@@ -60,7 +82,7 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
     host,
     fx,
     out,
-    options: { dryRun, root: g.root, ignorePreflightErrors: ignore, verbose: g.verbose, ...wait },
+    options: { dryRun, root: g.root, ignorePreflightErrors: ignore, verbose: g.verbose, ...wait, signal: interruptSignal() },
     slots: new Slots(),
   };
   out.log('init', `Using Kubernetes version: ${loaded.spec.kubernetesVersion}`);

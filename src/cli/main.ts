@@ -10,9 +10,10 @@ const json = argv.some((a, i) => a === '--output=json' || (a === '--output' && a
 function onSignal(sig: NodeJS.Signals): void {
   if (!requestStop(sig)) {
     process.stderr.write(`\n${sig} again: stopping now\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', message: `interrupted by ${sig} (twice): stopped at once`, exitCode: ExitCode.interrupt, time: new Date().toISOString() })}\n`);
     process.exit(ExitCode.interrupt);
   }
-  process.stderr.write(`\n${sig}: stopping after the current step (press Ctrl-C again to stop at once)\n`);
+  process.stderr.write(`\n${sig}: stopping after the current step; a wait stops now (press Ctrl-C again to stop at once)\n`);
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);

@@ -205,6 +205,26 @@ describe('kubeboot CLI', () => {
     }
   });
 
+  it('a missing patch directory or a broken patch file is a config error (exit 3) before any phase writes a file', async (t) => {
+    const dir = tempDir(t);
+    const root = path.join(dir, 'root');
+    const broken = path.join(dir, 'patches');
+    mkdirSync(broken);
+    writeFileSync(path.join(broken, 'kube-apiserver.yaml'), 'a: [\n');
+    writeFileSync(path.join(dir, 'with-patches.yaml'), GOOD.replace('kind: InitConfiguration\n', `kind: InitConfiguration\npatches:\n  directory: ${path.join(dir, 'absent')}\n`));
+    for (const [args, re] of [
+      [['--patches', path.join(dir, 'absent')], /^error: --patches: could not list patch files for path ".*absent": no such directory$/m],
+      [['--patches', broken], /^error: --patches: could not parse patch file ".*kube-apiserver\.yaml"/m],
+      [['--config', path.join(dir, 'with-patches.yaml')], /^error: .*with-patches\.yaml: InitConfiguration\.patches\.directory: could not list patch files/m],
+    ] as const) {
+      const extra = args[0] === '--config' ? [] : ['--node-name', 'cp1', '--apiserver-advertise-address', '192.0.2.10'];
+      const r = await runCli(['init', '--root', root, '--skip-phases', 'wait-control-plane', ...extra, ...args]);
+      assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(existsSync(root) ? readdirSync(root).length : 0, 0, 'nothing written');
+    }
+  });
+
   it('--output json on an error prints one JSON error event with the exit code', async (t) => {
     const r = await runCli(['init', '--output', 'json', '--root', tempDir(t), '--config', '/nope.yaml']);
     assert.equal(r.code, 3);
