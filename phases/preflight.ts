@@ -185,6 +185,31 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP): C
       },
     });
   }
+  checks.push({
+    // kubeboot's own: two files in the static pod path that define one pod (an editor's `x.yaml~` beside `x.yaml`)
+    // would stop the control-plane phase after the PKI was written; found here, before anything is
+    name: 'StaticPodPathConflicts',
+    run: async (c) => {
+      const { checkStaticPodPath, kubeletReads } = await import('../src/render/hygiene.js');
+      const dir = s.paths.manifestsDir;
+      const names = (await c.fx.listDir(dir).catch(() => undefined)) ?? [];
+      const entries = await Promise.all(
+        names.map(async (name) => {
+          const st = name.startsWith('.') ? undefined : await c.fx.stat(`${dir}/${name}`);
+          const kind = st?.kind ?? 'other';
+          const content = kubeletReads({ name, kind }) ? (await c.fx.readFile(`${dir}/${name}`))?.toString('utf8') : undefined;
+          return { name, kind, content };
+        }),
+      );
+      // the pods kubeboot is about to write, by name (their contents do not matter here)
+      const ours = MANIFEST_NAMES.filter((m) => m !== 'etcd' || s.etcd.local).map((m) => ({
+        path: `${dir}/${m}.yaml`,
+        content: `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${m}\n  namespace: kube-system\n`,
+      }));
+      const { conflicts } = checkStaticPodPath(dir, entries, ours, s.paths.tmpDir);
+      return conflicts.length > 0 ? err(conflicts.join('; ')) : ok();
+    },
+  });
   const ext = s.etcd.external;
   if (ext) {
     for (const f of [ext.caFile, ext.certFile, ext.keyFile].filter((x) => x !== '')) {

@@ -43,6 +43,25 @@ describe('preflight', () => {
     assert.ok(w.includes('[WARNING FileExisting-ebtables]: ebtables not found in system path'));
   });
 
+  it('two files in the static pod path that define one pod (or one of kubeboot\'s pods) fail StaticPodPathConflicts', async () => {
+    const t = testContext();
+    for (const b of ['mount', 'losetup', 'ebtables', 'socat']) t.fx.onPath.add(b);
+    const pod = (name: string) => Buffer.from(`apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  namespace: kube-system\n`);
+    t.fx.files.set('/etc/kubernetes/manifests/my-sched.yaml', { data: pod('my-sched'), mode: 0o600 });
+    t.fx.files.set('/etc/kubernetes/manifests/my-sched.yaml~', { data: pod('my-sched'), mode: 0o600 });
+    t.fx.files.set('/etc/kubernetes/manifests/old-apiserver.yaml', { data: pod('kube-apiserver'), mode: 0o600 });
+    t.fx.files.set('/etc/kubernetes/manifests/.hidden.yaml', { data: pod('my-sched'), mode: 0o600 });
+    await assert.rejects(preflight.run!(t.ctx), (e: unknown) => {
+      assert.ok(e instanceof PreflightError);
+      const f = e.failures.filter((x) => x.startsWith('[ERROR StaticPodPathConflicts]: '));
+      assert.equal(f.length, 1, e.failures.join('\n'));
+      assert.match(f[0] as string, /"\/etc\/kubernetes\/manifests\/my-sched\.yaml" and "\/etc\/kubernetes\/manifests\/my-sched\.yaml~" both define the pod kube-system\/my-sched/);
+      assert.match(f[0] as string, /"\/etc\/kubernetes\/manifests\/kube-apiserver\.yaml" and "\/etc\/kubernetes\/manifests\/old-apiserver\.yaml" both define the pod kube-system\/kube-apiserver/);
+      assert.doesNotMatch(f[0] as string, /\.hidden/);
+      return true;
+    });
+  });
+
   it('an ignored check (case-insensitive) becomes a warning; "all" ignores everything', async () => {
     const t = testContext({}, { ignorePreflightErrors: new Set(['port-6443']) });
     for (const b of ['mount', 'losetup', 'ebtables', 'socat']) t.fx.onPath.add(b);
