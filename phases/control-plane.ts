@@ -183,6 +183,9 @@ export async function writeStaticPodManifest(ctx: InitContext, component: Static
     });
   }
   await ctx.fx.mkdir(dir, 0o700);
+  // with FileAvailable ignored, a manifest that is not kubeboot's may be here: keep a copy outside the static pod path
+  const { keepBeforeReplacing } = await import('../src/lifecycle/replaced.js');
+  await keepBeforeReplacing(ctx, ctx.out.currentPhase?.split('/')[0] ?? 'control-plane', rendered.path, rendered.content);
   const current = await ctx.fx.readFile(rendered.path);
   const swap = await safeSwapPlan(ctx, component, current, rendered.content);
   if (!swap || current === undefined) {

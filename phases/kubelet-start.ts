@@ -120,12 +120,9 @@ export const kubeletStart: Phase<InitContext> = {
     await ctx.fx.mkdir(ctx.spec.paths.kubeletDir, 0o700);
     const tag = 'kubelet-start';
     // kubeadm overwrites these files whatever is there; kubeboot keeps a copy of one it did not write first
-    const { ReplacedFiles } = await import('../src/lifecycle/replaced.js');
-    const { readLedger } = await import('../src/state.js');
-    const keeper = new ReplacedFiles(ctx.fx, ctx.spec.paths.tmpDir, new Set(Object.keys((await readLedger(ctx.fx)).files)));
+    const { keepBeforeReplacing } = await import('../src/lifecycle/replaced.js');
     const write = async (f: { path: string; content: string; mode: number }) => {
-      const copy = await keeper.keep(f.path, f.content);
-      if (copy) ctx.out.warn(`[kubelet-start] "${f.path}" was not written by kubeboot: it is replaced, and the previous file is kept as "${copy}" ('kubeboot reset' puts it back)`);
+      await keepBeforeReplacing(ctx, tag, f.path, f.content);
       await writeFile(ctx, f.path, f.content, f.mode);
     };
     ctx.out.log(tag, `Writing kubelet environment file with flags to file "${files.flagsEnv.path}"`);

@@ -1,12 +1,17 @@
 /**
  * Files kubeboot replaces although it did not write them. kubeadm's kubelet-start overwrites
- * /var/lib/kubelet/config.yaml, instance-config.yaml and kubeadm-flags.env whatever is there; kubeboot writes them
- * too (the kubelet needs them), but a file that is neither in kubeboot's ledger nor byte-identical to what it writes
- * is somebody else's: a copy is kept first, under
+ * /var/lib/kubelet/config.yaml, instance-config.yaml and kubeadm-flags.env whatever is there, and with preflight
+ * errors ignored its control-plane phase overwrites a manifest that was there; kubeboot writes them too, but a file
+ * that is neither in kubeboot's ledger nor byte-identical to what it writes is somebody else's: a copy is kept
+ * first, under
  *   /etc/kubernetes/tmp/kubeboot-replaced-<YYYY-MM-DD-HH-MM-SS>/<host path>
  * with the file's mode, the run says so, and `kubeboot reset` puts the copy back once it has removed its own file.
  */
+import type { ClusterSpec } from '../config/spec.js';
 import type { Effects } from '../effects/types.js';
+import { readLedger } from '../state.js';
+import type { Output } from '../workflow/events.js';
+import { slot, type Slots } from '../workflow/slots.js';
 
 export const REPLACED_DIR_PREFIX = 'kubeboot-replaced-';
 
@@ -55,6 +60,27 @@ export class ReplacedFiles {
     }
     throw new Error(`internal: 100 directories ${base}-* exist already`);
   }
+}
+
+const KEEPER = slot<ReplacedFiles>('replaced-files');
+
+/**
+ * For a phase about to write `path`: keeps a copy of a file there that kubeboot did not write (one directory per run;
+ * the ledger as it was at the first call says what is kubeboot's) and warns, naming both.
+ */
+export async function keepBeforeReplacing(
+  ctx: { readonly fx: Effects; readonly spec: ClusterSpec; readonly slots: Slots; readonly out: Output },
+  tag: string,
+  path: string,
+  content: string | Buffer,
+): Promise<void> {
+  let keeper = ctx.slots.get(KEEPER);
+  if (!keeper) {
+    keeper = new ReplacedFiles(ctx.fx, ctx.spec.paths.tmpDir, new Set(Object.keys((await readLedger(ctx.fx)).files)));
+    ctx.slots.set(KEEPER, keeper);
+  }
+  const copy = await keeper.keep(path, content);
+  if (copy) ctx.out.warn(`[${tag}] "${path}" was not written by kubeboot: it is replaced, and the previous file is kept as "${copy}" ('kubeboot reset' puts it back)`);
 }
 
 export interface KeptCopy {

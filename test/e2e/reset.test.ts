@@ -113,6 +113,26 @@ describe('reset under --root', () => {
     assert.deepEqual(tree(n.root), ['var/lib/kubelet/config.yaml'], 'the node is as it was before init');
   });
 
+  it('a manifest kubeboot did not write (FileAvailable ignored) is kept outside the static pod path and put back by reset', async (t) => {
+    const n = await newNode(t);
+    const mine = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-scheduler\n  namespace: kube-system\n# the operator\'s own\n';
+    mkdirSync(n.at('etc/kubernetes/manifests'), { recursive: true });
+    writeFileSync(n.at('etc/kubernetes/manifests/kube-scheduler.yaml'), mine, { mode: 0o600 });
+    const first = await initRoot(n, '--ignore-preflight-errors', 'FileAvailable--etc-kubernetes-manifests-kube-scheduler.yaml');
+    assert.equal(first.code, 0, show(first));
+    const copy = /\[control-plane\] "\/etc\/kubernetes\/manifests\/kube-scheduler\.yaml" was not written by kubeboot: it is replaced, and the previous file is kept as "([^"]+)"/.exec(first.stderr)?.[1];
+    assert.match(copy ?? '', /^\/etc\/kubernetes\/tmp\/kubeboot-replaced-[\d-]+\/etc\/kubernetes\/manifests\/kube-scheduler\.yaml$/, show(first));
+    assert.equal(readFileSync(n.at((copy as string).slice(1)), 'utf8'), mine);
+    assert.doesNotMatch(readFileSync(n.at('etc/kubernetes/manifests/kube-scheduler.yaml'), 'utf8'), /operator's own/);
+    // nothing but kubeboot's four manifests in the static pod path
+    assert.deepEqual(tree(n.at('etc/kubernetes/manifests')), ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
+    const r = await cli(['reset', '--root', n.root, '-f']);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /\[reset\] Put back "\/etc\/kubernetes\/manifests\/kube-scheduler\.yaml" as it was before kubeboot init replaced it/);
+    assert.deepEqual(tree(n.root), ['etc/kubernetes/manifests/kube-scheduler.yaml']);
+    assert.equal(readFileSync(n.at('etc/kubernetes/manifests/kube-scheduler.yaml'), 'utf8'), mine);
+  });
+
   it('a corrupt ledger stops reset and init before they change anything (exit 2, no stack trace)', async (t) => {
     const n = await newNode(t);
     const first = await initRoot(n);
