@@ -195,6 +195,10 @@ function zodIssues(S: Schemas, kind: string, err: z.ZodError): Issue[] {
     if (iss.code === 'invalid_type') {
       const expected = (iss as { expected?: string }).expected ?? 'another type';
       message = iss.input === undefined ? `required field is missing (expected ${expected})` : `expected ${expected}, got ${describe(iss.input)}`;
+      const last = iss.path.at(-1);
+      if (expected === 'array' && (last === 'extraArgs' || last === 'kubeletExtraArgs') && iss.input !== null && typeof iss.input === 'object' && !Array.isArray(iss.input)) {
+        message = 'expected a list of {name, value} entries; a map of flag: value is the v1beta3 form (write "- name: <flag>" / "  value: <value>", or run kubeboot config migrate on a v1beta3 file)';
+      }
     } else if (iss.code === 'invalid_value') {
       const values = (iss as { values?: unknown[] }).values ?? [];
       message = `invalid value ${describe(iss.input)}: must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
@@ -275,11 +279,11 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
     type Result = { success: true; data: unknown } | { success: false; error: z.ZodError };
     const check = (schema: z.ZodType): Result => {
       if (!S) return { success: true, data: doc };
-      const r = schema.safeParse(doc) as Result;
+      const r = schema.safeParse(doc, { reportInput: true }) as Result;
       // Only unknown fields: report them, and go on with the rest of the document so that buildSpec can
       // report the other problems in the same run.
       if (!r.success && r.error.issues.every((i) => i.code === 'unrecognized_keys')) {
-        const again = schema.safeParse(withoutUnknownKeys(doc, r.error)) as Result;
+        const again = schema.safeParse(withoutUnknownKeys(doc, r.error), { reportInput: true }) as Result;
         if (again.success) {
           pending.push(...zodIssues(S, kind, r.error));
           return again;
