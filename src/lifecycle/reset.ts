@@ -413,7 +413,7 @@ export async function resetNode(o: ResetOptions): Promise<ResetResult> {
 
   // ---- what is left
   const gone = new Set(removed);
-  const left = (await scanDirs()).filter((f) => (dryRun ? !gone.has(f) && !(etcdDataDir && f.startsWith(`${etcdDataDir}/`)) : true) && !restored.includes(f));
+  const left = (await scanDirs()).filter((f) => (dryRun ? !gone.has(f.replace(/\/$/, '')) && !(etcdDataDir && f.startsWith(`${etcdDataDir}/`)) : true) && !restored.includes(f));
 
   // ---- 6. the state directory, last
   if (dryRun) out.log(TAG, `Would remove kubeboot's state directory "${STATE_DIR}" (the recorded configuration and the ledger)`);

@@ -45,6 +45,9 @@ describe('reset under --root', () => {
       '[reset] Would stop the kubelet service (systemctl stop kubelet)',
     ]) assert.ok(d.stdout.split('\n').includes(line), `missing ${line}\n${d.stdout}`);
     assert.doesNotMatch(d.stdout, /Would remove "\/etc\/kubernetes\/pki\/user-ca-bundle\.pem"/);
+    // what it would remove is not also listed as left
+    const leftLines = d.stdout.slice(d.stdout.indexOf('did not create:')).split('\n').filter((l) => l.startsWith('\t'));
+    assert.deepEqual(leftLines, ['\t/etc/kubernetes/manifests/my-sidecar.yaml', '\t/etc/kubernetes/my-notes.txt', '\t/etc/kubernetes/pki/user-ca-bundle.pem', '\t/etc/kubernetes/tmp/someone-else/'], d.stdout);
 
     const r = await cli(['reset', '--root', n.root, '--force', '--output', 'json']);
     assert.equal(r.code, 0, show(r));
