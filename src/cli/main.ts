@@ -3,7 +3,28 @@
 import { ExitCode, KubebootError } from '../errors.js';
 import { requestStop } from './signals.js';
 
-const argv = process.argv.slice(2);
+/**
+ * kubeadm's verbosity flag takes a level (`-v 5`, `--v=5`); kubeboot's `-v` is on or off. The kubeadm forms are
+ * accepted and mean `-v`, so that a command line copied from kubeadm runs.
+ */
+function normalizeVerbosity(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (/^--?v=\d+$/.test(a)) out.push('-v');
+    else if ((a === '-v' || a === '--v') && /^\d+$/.test(args[i + 1] ?? '')) {
+      out.push('-v');
+      i++;
+    } else out.push(a === '--v' ? '-v' : a);
+  }
+  return out;
+}
+
+const argv = normalizeVerbosity(process.argv.slice(2));
 const verbose = argv.includes('-v') || argv.includes('--verbose');
 const json = argv.some((a, i) => a === '--output=json' || (a === '--output' && argv[i + 1] === 'json'));
 
@@ -87,7 +108,7 @@ async function main(): Promise<number> {
   };
   walk(program);
   try {
-    await program.parseAsync(process.argv);
+    await program.parseAsync(argv, { from: 'user' });
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {

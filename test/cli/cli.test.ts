@@ -225,6 +225,16 @@ describe('kubeboot CLI', () => {
     }
   });
 
+  it("kubeadm's verbosity forms (-v 5, --v=5) are accepted and mean -v", async (t) => {
+    for (const v of [['-v', '5'], ['--v=5'], ['--v', '2'], ['-v']]) {
+      const r = await runCli(['init', 'phase', 'certs', 'ca', '--root', tempDir(t), '--node-name', 'cp1', '--apiserver-advertise-address', '192.0.2.10', ...v]);
+      assert.equal(r.code, 0, `${v.join(' ')}: ${r.stderr}`);
+    }
+    // -v still shows the stack of an error
+    const bad = await runCli(['init', '--root', tempDir(t), '--config', '/nope.yaml', '--v=5']);
+    assert.equal(bad.code, 3);
+  });
+
   it('--output json on an error prints one JSON error event with the exit code', async (t) => {
     const r = await runCli(['init', '--output', 'json', '--root', tempDir(t), '--config', '/nope.yaml']);
     assert.equal(r.code, 3);
