@@ -62,7 +62,7 @@ export async function validateConfig(cmd: Command): Promise<void> {
 export async function migrateConfig(cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
   const o = cmd.opts() as { oldConfig: string; newConfig?: string };
-  const file = await readConfigFile(o.oldConfig);
+  const file = await readConfigFile(o.oldConfig, '--old-config');
   const parsed = await parseConfigText(file.text, file.path);
   // Validate the result the same way init would, so that a migrated file is known to be usable.
   buildSpec(parsed, {}, PLACEHOLDER_HOST, file.path);

@@ -16,15 +16,16 @@ import { makeReporter, useListr } from './io.js';
 import { checkConfigMixing, configFlags, globalOptions, waitOptions } from './options.js';
 import { interruptSignal } from './signals.js';
 
-export async function readConfigFile(path: string): Promise<{ path: string; text: string }> {
+/** Reads the configuration file a flag names (`flag` is used in the error: --config, --old-config). */
+export async function readConfigFile(path: string, flag = '--config'): Promise<{ path: string; text: string }> {
   try {
     return { path, text: await readFile(path, 'utf8') };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
-      `unable to read config file "${path}": ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`,
+      `unable to read config file "${path}" (${flag}): ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`,
       [],
-      { hint: 'give --config the path of a kubeadm configuration file; `kubeboot config print init-defaults` prints one to start from' },
+      { hint: `give ${flag} the path of a kubeadm configuration file; \`kubeboot config print init-defaults\` prints one to start from` },
     );
   }
 }

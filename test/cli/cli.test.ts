@@ -116,7 +116,7 @@ describe('kubeboot CLI', () => {
   it('a missing config file names the file (exit 3, no stack trace)', async (t) => {
     const r = await runCli(['init', '--root', tempDir(t), '--config', '/nonexistent/kubeadm.yaml']);
     assert.equal(r.code, 3);
-    assert.match(r.stderr, /unable to read config file "\/nonexistent\/kubeadm.yaml": no such file/);
+    assert.match(r.stderr, /unable to read config file "\/nonexistent\/kubeadm.yaml" \(--config\): no such file/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     const v = await runCli(['init', '-v', '--root', tempDir(t), '--config', '/nonexistent/kubeadm.yaml']);
     assert.match(v.stderr, /\n\s+at /, '-v shows the stack');
@@ -317,6 +317,10 @@ describe('kubeboot CLI', () => {
     const again = await runCli(['config', 'migrate', '--old-config', old, '--new-config', out]);
     assert.equal(again.code, 3);
     assert.match(again.stderr, /exists already; kubeboot never overwrites a file/);
+    const missing = await runCli(['config', 'migrate', '--old-config', path.join(dir, 'absent.yaml')]);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /unable to read config file ".*absent\.yaml" \(--old-config\): no such file/);
+    assert.match(missing.stderr, /^hint: give --old-config the path/m);
   });
 
   it('version prints the default and supported Kubernetes versions (text and json)', async () => {
