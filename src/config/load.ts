@@ -11,6 +11,7 @@ import { resolveVersion, defaultVersionRow, type VersionRow } from '../versions.
 import { convertClusterV1beta3, convertInitV1beta3 } from './convert.js';
 import { applyDefaults } from './defaults.js';
 import { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBELET_API, KUBEPROXY_API } from './api.js';
+import { kubeletConfigWarnings } from './kubelet-fields.js';
 import type { Arg, ClusterV1beta3, ClusterV1beta4, InitV1beta3, InitV1beta4 } from './schema.js';
 
 /** zod and the schemas load only when a file must be checked (they cost ~100 ms of start-up). */
@@ -313,6 +314,8 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   }
   if (issues.length > 0) throw configError(fileName, issues, {});
   const apiVersion = apiVersions.size === 1 ? [...apiVersions][0] : undefined;
+  // Like kubeadm, only warn about a doubtful KubeletConfiguration; a file kubeboot wrote was checked already.
+  if (kubelet && trusted === undefined) warnings.push(...kubeletConfigWarnings(kubelet));
   if (apiVersion === API_V1BETA3) {
     warnings.push(
       `${fileName} uses the deprecated API "${API_V1BETA3}"; kubeboot converted it to ${API_V1BETA4} (kubeadm 1.36 refuses v1beta3). Run 'kubeboot config migrate --old-config ${fileName}' to get the v1beta4 form.`,
