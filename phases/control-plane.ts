@@ -6,7 +6,7 @@
  *
  * Light at import time: the renderer, templates, patches and effects are loaded inside run().
  */
-import type { InitContext } from '../src/context.js';
+import { PRELOADED_PATCHES, type InitContext } from '../src/context.js';
 import type { StaticPodTemplates, StaticPodComponent } from '../src/render/templates.js';
 import type { RenderedManifest } from '../src/render/manifests.js';
 import type { LoadedPatches } from '../src/render/patches.js';
@@ -42,7 +42,7 @@ export const CONTROL_PLANE_COMPONENTS = [
 ] as const satisfies readonly { name: string; component: StaticPodComponent; flags: readonly string[] }[];
 
 /** Reads (once per run) the user's patch directory from the real filesystem path as given, like --config. */
-async function loadPatches(ctx: InitContext): Promise<LoadedPatches | undefined> {
+export async function loadPatches(ctx: InitContext): Promise<LoadedPatches | undefined> {
   const dir = ctx.spec.patchesDirectory;
   if (dir === '') return undefined;
   const path = await import('node:path');
@@ -59,7 +59,8 @@ async function loadPatches(ctx: InitContext): Promise<LoadedPatches | undefined>
   try {
     // The patch directory is the user's input (like --config), not node state: it is read from the path
     // as given on the real filesystem, never mapped under --root or the dry-run directory.
-    loaded = await loadPatchFiles(resolved, new RealEffects(''));
+    const pre = ctx.slots.get(PRELOADED_PATCHES);
+    loaded = pre && pre.dir === resolved ? pre : await loadPatchFiles(resolved, new RealEffects(''));
   } catch (err) {
     if (err instanceof PatchError) throw new OperationError(err.message, { cause: err });
     throw err;
@@ -151,7 +152,7 @@ async function safeSwapPlan(ctx: InitContext, component: StaticPodComponent, cur
  * running component goes through the safe swap (see safeSwapPlan).
  */
 export async function writeStaticPodManifest(ctx: InitContext, component: StaticPodComponent): Promise<void> {
-  const [{ checkStaticPodPath, kubeletReads }, { OperationError }, { writeFile, WRITTEN_FILES }] = await Promise.all([
+  const [{ checkStaticPodPath }, { OperationError }, { writeFile, WRITTEN_FILES, readStaticPodPath }] = await Promise.all([
     import('../src/render/hygiene.js'),
     import('../src/errors.js'),
     import('../src/context.js'),
@@ -159,16 +160,7 @@ export async function writeStaticPodManifest(ctx: InitContext, component: Static
   const rendered = await renderComponentManifest(ctx, component);
 
   const dir = ctx.spec.paths.manifestsDir;
-  const names = (await ctx.fx.listDir(dir)) ?? [];
-  const entries = await Promise.all(
-    names.map(async (name) => {
-      const p = `${dir}/${name}`;
-      const st = name.startsWith('.') ? undefined : await ctx.fx.stat(p);
-      const kind = st?.kind ?? 'other';
-      const content = kubeletReads({ name, kind }) ? (await ctx.fx.readFile(p))?.toString('utf8') : undefined;
-      return { name, kind, content };
-    }),
-  );
+  const entries = await readStaticPodPath(ctx.fx, dir);
   const report = checkStaticPodPath(dir, entries, [rendered], ctx.spec.paths.tmpDir);
   const warned = ctx.slots.get(HYGIENE_WARNED) ?? new Set<string>();
   for (const w of report.warnings) {

@@ -20,32 +20,17 @@ function firstLine(text: string): string {
 }
 
 /**
- * The patch step for the `kubeletconfiguration` target, with the shared patch engine (src/render/patches.ts).
- * The patch directory is read once per run (the control-plane phase may have filled LOADED_PATCHES already); like
- * --config it is the user's input, read from the path as given, never mapped under --root or a dry-run directory.
+ * The patch step for the `kubeletconfiguration` target, with the shared patch engine (src/render/patches.ts). The
+ * patch directory is read once per run, by the same loader as the manifests' patches (control-plane.ts).
  */
 async function kubeletPatches(ctx: InitContext): Promise<import('../src/render/kubelet.js').KubeletPatchFn | undefined> {
-  const dir = ctx.spec.patchesDirectory;
-  if (dir === '') return undefined;
-  const [path, { LOADED_PATCHES }, { loadPatchFiles, applyPatches, PatchError }, { RealEffects }, { OperationError }] = await Promise.all([
-    import('node:path'),
+  const [{ loadPatches }, { applyPatches, PatchError }, { OperationError }] = await Promise.all([
     import('./control-plane.js'),
     import('../src/render/patches.js'),
-    import('../src/effects/real.js'),
     import('../src/errors.js'),
   ]);
-  const resolved = path.resolve(dir);
-  let loaded = ctx.slots.get(LOADED_PATCHES);
-  if (!loaded || loaded.dir !== resolved) {
-    ctx.out.log('patches', `Reading patches from path "${dir}"`);
-    try {
-      loaded = await loadPatchFiles(resolved, new RealEffects(''));
-    } catch (err) {
-      if (err instanceof PatchError) throw new OperationError(err.message, { cause: err });
-      throw err;
-    }
-    ctx.slots.set(LOADED_PATCHES, loaded);
-  }
+  const loaded = await loadPatches(ctx);
+  if (!loaded) return undefined;
   const files = loaded.files;
   if (!files.some((f) => f.target === 'kubeletconfiguration')) return undefined;
   return (doc) => {

@@ -190,17 +190,9 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP): C
     // would stop the control-plane phase after the PKI was written; found here, before anything is
     name: 'StaticPodPathConflicts',
     run: async (c) => {
-      const { checkStaticPodPath, kubeletReads } = await import('../src/render/hygiene.js');
+      const [{ checkStaticPodPath }, { readStaticPodPath }] = await Promise.all([import('../src/render/hygiene.js'), import('../src/context.js')]);
       const dir = s.paths.manifestsDir;
-      const names = (await c.fx.listDir(dir).catch(() => undefined)) ?? [];
-      const entries = await Promise.all(
-        names.map(async (name) => {
-          const st = name.startsWith('.') ? undefined : await c.fx.stat(`${dir}/${name}`);
-          const kind = st?.kind ?? 'other';
-          const content = kubeletReads({ name, kind }) ? (await c.fx.readFile(`${dir}/${name}`))?.toString('utf8') : undefined;
-          return { name, kind, content };
-        }),
-      );
+      const entries = await readStaticPodPath(c.fx, dir);
       // the pods kubeboot is about to write, by name (their contents do not matter here)
       const ours = MANIFEST_NAMES.filter((m) => m !== 'etcd' || s.etcd.local).map((m) => ({
         path: `${dir}/${m}.yaml`,

@@ -38,6 +38,9 @@ export interface FileRecord {
   readonly by: string;
 }
 
+/** The user's patch directory as init read and checked it before the first phase (the phases use it, not a re-read). */
+export const PRELOADED_PATCHES = slot<import('./render/patches.js').LoadedPatches>('preloaded-patches');
+
 /** Every file the run wrote or left unchanged, in order. */
 export const WRITTEN_FILES = slot<FileRecord[]>('written-files');
 
@@ -49,4 +52,22 @@ export async function writeFile(ctx: InitContext, path: string, content: string 
   list.push({ path, mode, status, by: ctx.out.currentPhase ?? 'init' });
   ctx.slots.set(WRITTEN_FILES, list);
   return status;
+}
+
+/**
+ * The static pod path as the kubelet sees it: every entry with its kind, and the contents of the files the kubelet
+ * reads (non-dot files). For the hygiene check (src/render/hygiene.ts), from preflight and from the manifest phases.
+ */
+export async function readStaticPodPath(fx: Effects, dir: string): Promise<import('./render/hygiene.js').StaticPodPathEntry[]> {
+  const { kubeletReads } = await import('./render/hygiene.js');
+  const names = (await fx.listDir(dir)) ?? [];
+  return Promise.all(
+    names.map(async (name) => {
+      const p = `${dir}/${name}`;
+      const st = name.startsWith('.') ? undefined : await fx.stat(p);
+      const kind = st?.kind ?? 'other';
+      const content = kubeletReads({ name, kind }) ? (await fx.readFile(p))?.toString('utf8') : undefined;
+      return { name, kind, content };
+    }),
+  );
 }

@@ -2,11 +2,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { WRITTEN_FILES, type InitContext } from '../context.js';
+import { PRELOADED_PATCHES, WRITTEN_FILES, type InitContext } from '../context.js';
 import { DryRunEffects } from '../effects/dryrun.js';
 import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
 import type { Effects } from '../effects/types.js';
+import type { LoadedPatches } from '../render/patches.js';
 import { ConfigError } from '../errors.js';
 import { Output } from '../workflow/events.js';
 import { runWorkflow } from '../workflow/run.js';
@@ -40,11 +41,11 @@ function printable(path: string): boolean {
  * or a broken patch file is a configuration error (exit 3) and not a failure halfway through the phases. (Patches
  * that do not apply to their target can only be found when the target is rendered.)
  */
-async function checkPatchesDirectory(dir: string, source: string): Promise<void> {
-  if (dir === '') return;
+async function checkPatchesDirectory(dir: string, source: string): Promise<LoadedPatches | undefined> {
+  if (dir === '') return undefined;
   const [{ resolve }, { loadPatchFiles, PatchError }] = await Promise.all([import('node:path'), import('../render/patches.js')]);
   try {
-    await loadPatchFiles(resolve(dir), new RealEffects(''));
+    return await loadPatchFiles(resolve(dir), new RealEffects(''));
   } catch (err) {
     if (err instanceof PatchError) {
       const listing = err.message.startsWith('could not list');
@@ -70,7 +71,7 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
   const probe: Effects = new RealEffects(g.root);
   const host = await gatherHostFacts(probe);
   const loaded = await loadConfig(file, flags, host);
-  await checkPatchesDirectory(loaded.spec.patchesDirectory, flags.patches !== undefined ? '--patches' : `${file?.path ?? 'config'}: InitConfiguration.patches.directory`);
+  const patches = await checkPatchesDirectory(loaded.spec.patchesDirectory, flags.patches !== undefined ? '--patches' : `${file?.path ?? 'config'}: InitConfiguration.patches.directory`);
   const dryRun = Boolean(opts.dryRun) || loaded.spec.documents.init.dryRun === true;
   // Every file goes into the ledger before it is written (crash consistency: a killed run's files are still known
   // as kubeboot's to a re-run and to reset).
@@ -86,6 +87,7 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
     options: { dryRun, root: g.root, ignorePreflightErrors: ignore, verbose: g.verbose, ...wait, signal: interruptSignal() },
     slots: new Slots(),
   };
+  if (patches) ctx.slots.set(PRELOADED_PATCHES, patches);
   out.log('init', `Using Kubernetes version: ${loaded.spec.kubernetesVersion}`);
   if (dryRun) out.log('dryrun', `Writing files into "${(fx as DryRunEffects).dir}" instead of ${g.root ? `"${g.root}"` : 'the host'}`);
   else {

@@ -29,6 +29,7 @@ import { statusMessage, type ApiClient } from './api.js';
 import { diagnose, type WaitPlan, type WaitReport, type WaitSink } from './control-plane-wait.js';
 import { missingPod, podChanges, viewPod, describePod, type ContainerView, type PodView } from './mirror-pods.js';
 import { poll } from './wait.js';
+import { backupTimestamp, freeTimestampedDir } from '../util/tmpdirs.js';
 
 export const BACKUP_DIR_PREFIX = 'kubeboot-backup-manifests-';
 /** how often the mirror pod is read while waiting */
@@ -36,20 +37,11 @@ export const ROLLOUT_INTERVAL_MS = 50;
 /** the most one read of the mirror pod may take */
 const READ_TIMEOUT_MS = 2000;
 
-/** kubeadm's backup directory time format, YYYY-MM-DD-HH-MM-SS (local time, as Go's time.Now().Format). */
-export function backupTimestamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
-}
+export { backupTimestamp };
 
 /** A free backup directory under tmpDir for this time (a suffix -1, -2, … when that second is taken already). */
-export async function backupDirFor(fx: Effects, tmpDir: string, now: Date): Promise<string> {
-  const base = `${tmpDir}/${BACKUP_DIR_PREFIX}${backupTimestamp(now)}`;
-  for (let i = 0; i < 100; i++) {
-    const dir = i === 0 ? base : `${base}-${i}`;
-    if (!(await fx.stat(dir))) return dir;
-  }
-  throw new Error(`internal: 100 backup directories ${base}-* exist already`);
+export function backupDirFor(fx: Effects, tmpDir: string, now: Date): Promise<string> {
+  return freeTimestampedDir(fx, tmpDir, BACKUP_DIR_PREFIX, now);
 }
 
 export type MirrorRead =

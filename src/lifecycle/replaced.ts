@@ -10,15 +10,11 @@
 import type { ClusterSpec } from '../config/spec.js';
 import type { Effects } from '../effects/types.js';
 import { readLedger } from '../state.js';
+import { freeTimestampedDir } from '../util/tmpdirs.js';
 import type { Output } from '../workflow/events.js';
 import { slot, type Slots } from '../workflow/slots.js';
 
 export const REPLACED_DIR_PREFIX = 'kubeboot-replaced-';
-
-function stamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
-}
 
 /** One run's keeper: the copies of one run go to one directory, made when the first copy is needed. */
 export class ReplacedFiles {
@@ -49,16 +45,10 @@ export class ReplacedFiles {
 
   private async directory(): Promise<string> {
     if (this.dir) return this.dir;
-    const base = `${this.tmpDir}/${REPLACED_DIR_PREFIX}${stamp(this.fx.now())}`;
-    for (let i = 0; i < 100; i++) {
-      const d = i === 0 ? base : `${base}-${i}`;
-      if (!(await this.fx.stat(d))) {
-        await this.fx.mkdir(d, 0o700);
-        this.dir = d;
-        return d;
-      }
-    }
-    throw new Error(`internal: 100 directories ${base}-* exist already`);
+    const d = await freeTimestampedDir(this.fx, this.tmpDir, REPLACED_DIR_PREFIX, this.fx.now());
+    await this.fx.mkdir(d, 0o700);
+    this.dir = d;
+    return d;
   }
 }
 
