@@ -90,7 +90,7 @@ async function usingExternalCA(ctx: InitContext): Promise<boolean> {
  */
 export async function renderComponentManifest(ctx: InitContext, component: StaticPodComponent): Promise<RenderedManifest> {
   const [{ loadStaticPodTemplates }, { renderStaticPod, restartAnnotationOf, manifestPath }, { PatchError }, { OperationError }] = await Promise.all([
-    import('../src/render/templates.js'),
+    import('../src/package-files.js'),
     import('../src/render/manifests.js'),
     import('../src/render/patches.js'),
     import('../src/errors.js'),

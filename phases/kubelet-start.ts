@@ -97,7 +97,7 @@ export const kubeletStart: Phase<InitContext> = {
   long: 'Write /var/lib/kubelet/kubeadm-flags.env, instance-config.yaml and config.yaml (the KubeletConfiguration: kubeadm defaults, the config file\'s KubeletConfiguration, then kubeletconfiguration patches), then restart the kubelet with systemctl. Without systemd this is a warning saying what to run.',
   flags: ['config', 'cri-socket', 'node-name', 'patches', 'dry-run'],
   async run(ctx) {
-    const { renderKubeletFiles, loadKubeletTemplate } = await import('../src/render/kubelet.js');
+    const [{ renderKubeletFiles }, { loadKubeletTemplate }] = await Promise.all([import('../src/render/kubelet.js'), import('../src/package-files.js')]);
     const template = await loadKubeletTemplate();
     const patch = await kubeletPatches(ctx);
     const files = renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, systemdResolved: ctx.host.systemdResolved, template, ...(patch ? { patch } : {}) });

@@ -29,7 +29,7 @@ async function kubeletConfig(ctx: InitContext): Promise<Readonly<Record<string, 
     if (doc && typeof doc === 'object' && !Array.isArray(doc)) return doc as Record<string, unknown>;
     ctx.out.warn(`${path} is not a YAML mapping; using the kubelet configuration kubeboot would write`);
   }
-  const { renderKubeletFiles, loadKubeletTemplate } = await import('../src/render/kubelet.js');
+  const [{ renderKubeletFiles }, { loadKubeletTemplate }] = await Promise.all([import('../src/render/kubelet.js'), import('../src/package-files.js')]);
   return renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, systemdResolved: ctx.host.systemdResolved, template: await loadKubeletTemplate() }).configObject;
 }
 

@@ -27,7 +27,7 @@
  *
  * File access: node state goes through the Effects (RealEffects(root); the patches directory through RealEffects('')
  * exactly as phases/control-plane.ts reads it). kubeboot's own compiled files, package.json and templates are package
- * data, read with node:fs/promises relative to import.meta.url like src/render/templates.ts does.
+ * data, read with node:fs/promises relative to import.meta.url like src/package-files.ts does.
  */
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
@@ -100,6 +100,7 @@ export interface KeyInputs {
 const RENDER_CODE_DIRS = ['./render/', './config/', './util/', './effects/'];
 const RENDER_CODE_FILES = [
   './render-cache.js',
+  './package-files.js',
   './versions.js',
   './rollout.js',
   './state.js',

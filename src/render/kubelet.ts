@@ -7,7 +7,7 @@
  *                                           when systemd-resolved runs) ← kubeletconfiguration patches ← instance
  *                                           config (kubeadm's WriteConfigToDisk applies it last, so it wins)
  * PURE: the template object, the host name and the patch function come in as arguments.
- * (loadKubeletTemplate at the bottom reads kubeboot's own template file; it is not a render function.)
+ * (src/package-files.ts reads the template from the package.)
  */
 import type { Arg, ClusterSpec } from '../config/spec.js';
 import { mergeArgs } from './args.js';
@@ -161,7 +161,7 @@ export const SYSTEMD_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
  * kind, and applies the file to config.yaml as a strategic-merge patch.
  */
 export function instanceConfigText(spec: ClusterSpec): string {
-  return `containerRuntimeEndpoint: ${JSON.stringify(spec.criSocket)}\n`;
+  return `containerRuntimeEndpoint: ${goQuote(spec.criSocket)}\n`;
 }
 
 interface Recommended {
@@ -277,25 +277,3 @@ export function kubeletHealthzEndpoint(doc: PlainObject): { host: string; port: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// not a render function: reads kubeboot's own template (package data, not node state; see render/templates.ts)
-
-let templateCache: PlainObject | undefined;
-
-/** templates/kubelet-config.yaml from the package (the directory render/templates.ts locates). */
-export async function loadKubeletTemplate(): Promise<PlainObject> {
-  if (templateCache) return structuredClone(templateCache);
-  const { readFile } = await import('node:fs/promises');
-  const { templatesDir } = await import('./templates.js');
-  const { parseYaml } = await import('./yaml.js');
-  const file = `${templatesDir().replace(/\/$/, '')}/kubelet-config.yaml`;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`internal: cannot read template ${file}: ${(err as Error).message}; reinstall kubeboot`);
-  }
-  const parsed = parseYaml(text);
-  if (!isPlainObject(parsed)) throw new Error(`internal: template ${file} is not a YAML mapping; reinstall kubeboot`);
-  templateCache = parsed;
-  return structuredClone(parsed);
-}

@@ -15,7 +15,7 @@ import {
   type SwapSink,
 } from '../../src/kube/rollout.js';
 import type { PodView } from '../../src/kube/mirror-pods.js';
-import { loadStaticPodTemplates } from '../../src/render/templates.js';
+import { loadStaticPodTemplates } from '../../src/package-files.js';
 import { RESTART_ANNOTATION, renderStaticPod, restartAnnotationOf, withRestartAnnotation } from '../../src/render/manifests.js';
 import { restartComponents } from '../../src/rollout.js';
 import { ExitCode, WaitTimeoutError } from '../../src/errors.js';

@@ -6,11 +6,11 @@ import {
   clusterDnsIp,
   goQuote,
   kubeletHealthzEndpoint,
-  loadKubeletTemplate,
   renderFlagsEnv,
   renderKubeletFiles,
 } from '../../../src/render/kubelet.js';
 import { parseYaml } from '../../../src/render/yaml.js';
+import { loadKubeletTemplate } from '../../../src/package-files.js';
 import { TEST_HOST } from '../../helpers/host.js';
 
 async function specFrom(text: string | undefined, flags: ConfigFlags = {}): Promise<ClusterSpec> {
