@@ -2,9 +2,8 @@
 // `kubeboot regenerate kube-apiserver` with nothing to change, against `kubeboot --help` (medians, interleaved runs).
 //   node bench/regenerate.mjs [--dist DIR] [--runs N]
 // The node is a temp --root set up by `init --skip-phases kubelet-start,wait-control-plane` (no kubelet needed: the
-// no-change path reads the recorded configuration, renders one manifest, compares bytes and exits). Target: <= 1.5x.
-// The first regenerate renders and fills the render cache (/etc/kubernetes/kubeboot/render-cache.json); the timed runs
-// then take the cached no-change fast path, which must still say "up to date" and report cached:true.
+// no-change path reads and validates the recorded configuration, renders one manifest, compares bytes and exits).
+// A figure, not a target: there is no cache; a no-op costs what a full render costs.
 // Also lists which packages the no-change path loads (it must not load diff or listr2), and, for scale, what
 // `node -e 0` and importing zod alone cost (zod parses the recorded configuration).
 import { spawnSync } from 'node:child_process';
@@ -39,19 +38,16 @@ try {
     'kubeboot --help': [cli, '--help'],
     'regenerate (no change)': [cli, 'regenerate', 'kube-apiserver', '--root', root],
   };
-  // the first run renders and fills the render cache; it must find nothing to change and not claim a cache hit
+  // the run must find nothing to change
   const fill = spawnSync(process.execPath, [...cases['regenerate (no change)'], '--output', 'json'], { env, encoding: 'utf8' });
   if (fill.status !== 0) throw new Error(`regenerate exited ${fill.status}:\n${fill.stdout}\n${fill.stderr}`);
   const resultOf = (stdout) => stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'result');
   const first = resultOf(fill.stdout);
-  if (first?.data?.changed !== false || first.data.cached === true) throw new Error(`the first regenerate did not render to "up to date":\n${fill.stdout}`);
+  if (first?.data?.changed !== false) throw new Error(`regenerate did not find the manifest up to date:\n${fill.stdout}`);
   // which packages the no-change path loads (Node's ESM loader debug log names every module it loads)
   const probe = spawnSync(process.execPath, cases['regenerate (no change)'], { env: { ...env, NODE_DEBUG: 'esm' }, encoding: 'utf8' });
   if (probe.status !== 0) throw new Error(`regenerate exited ${probe.status}:\n${probe.stdout}\n${probe.stderr}`);
   if (!/is up to date; nothing to do/.test(probe.stdout)) throw new Error(`regenerate found a change:\n${probe.stdout}`);
-  const again = spawnSync(process.execPath, [...cases['regenerate (no change)'], '--output', 'json'], { env, encoding: 'utf8' });
-  const cached = resultOf(again.stdout);
-  if (again.status !== 0 || cached?.data?.changed !== false || cached.data.cached !== true) throw new Error(`the second regenerate did not take the cached path:\n${again.stdout}\n${again.stderr}`);
   const loaded = [...new Set([...probe.stderr.matchAll(/node_modules\/((?:@[^/]+\/)?[\w.-]+)\//g)].map((m) => m[1]))].sort().join(', ');
 
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -73,7 +69,7 @@ try {
   }
   const ratio = median(times['regenerate (no change)']) / base;
   console.log(`  packages loaded by the no-change path: ${loaded}`);
-  console.log(`  target <= 1.50x: ${ratio <= 1.5 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`);
+  console.log(`  regenerate (no change) / kubeboot --help: ${ratio.toFixed(2)}x`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -8,7 +8,6 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ClusterSpec } from './config/spec.js';
 import type { Effects, WriteStatus } from './effects/types.js';
 import { PreflightError } from './errors.js';
-import { withChecksum } from './config/load.js';
 import { toYamlDocuments } from './render/yaml.js';
 
 export const STATE_DIR = '/etc/kubernetes/kubeboot';
@@ -75,11 +74,8 @@ export function renderRecordedConfig(spec: ClusterSpec): string {
   const recordedInit = dir && !isAbsolute(dir) ? { ...init, patches: { ...init.patches, directory: resolve(dir) } } : init;
   const docs: unknown[] = [recordedInit, spec.documents.cluster];
   if (spec.kubeletConfiguration) docs.push(spec.kubeletConfiguration);
-  // The checksum line lets kubeboot skip the schema pass when it reads back exactly what it wrote
-  // (config/load.ts verifiedBody); an edited file is validated like any other.
-  return withChecksum(
-    `# Written by kubeboot: the effective configuration of the last successful run on this node.\n# kubeboot regenerate reads it when no --config is given. Edit it only through kubeboot.\n${toYamlDocuments(docs)}`,
-  );
+  // Read back like any other config file: parsed, validated and defaulted again every time.
+  return `# Written by kubeboot: the effective configuration of the last successful run on this node.\n# kubeboot regenerate reads it when no --config is given. Edit it only through kubeboot.\n${toYamlDocuments(docs)}`;
 }
 
 export async function recordConfig(fx: Effects, spec: ClusterSpec): Promise<'written' | 'unchanged'> {

@@ -2,7 +2,6 @@
  * file text + flags + host facts → one readonly ClusterSpec, or a ConfigError listing every problem
  * (`path.to.field: message`, sorted). Nothing here touches the disk: the caller reads the file.
  */
-import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { HostFacts } from '../effects/host.js';
@@ -14,7 +13,7 @@ import { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBELET_API, KUBEPROXY_API } fro
 import { kubeletConfigWarnings } from './kubelet-fields.js';
 import type { Arg, ClusterV1beta3, ClusterV1beta4, InitV1beta3, InitV1beta4 } from './schema.js';
 
-/** zod and the schemas load only when a file must be checked (they cost ~100 ms of start-up). */
+/** zod and the schemas load only when a file is parsed (they cost ~100 ms of start-up). */
 type Schemas = typeof import('./schema.js');
 let schemas: Schemas | undefined;
 async function loadSchemas(): Promise<Schemas> {
@@ -22,25 +21,6 @@ async function loadSchemas(): Promise<Schemas> {
   return schemas;
 }
 
-/**
- * A file kubeboot wrote itself (the recorded configuration) starts with `# kubeboot-sha256: <hex>` over the
- * rest of the text. When the digest matches, the text is exactly what kubeboot validated when it wrote it,
- * so the strict schema pass is skipped; any edit makes it a normal file again.
- */
-export const CHECKSUM_PREFIX = '# kubeboot-sha256: ';
-
-export function withChecksum(body: string): string {
-  return `${CHECKSUM_PREFIX}${createHash('sha256').update(body).digest('hex')}\n${body}`;
-}
-
-export function verifiedBody(text: string): string | undefined {
-  if (!text.startsWith(CHECKSUM_PREFIX)) return undefined;
-  const nl = text.indexOf('\n');
-  if (nl < 0) return undefined;
-  const digest = text.slice(CHECKSUM_PREFIX.length, nl).trim();
-  const body = text.slice(nl + 1);
-  return createHash('sha256').update(body).digest('hex') === digest ? body : undefined;
-}
 import { defaultPaths, type ClusterSpec, type EncryptionAlgorithm } from './spec.js';
 import { validateDocuments, type Issue } from './validate.js';
 
@@ -220,9 +200,7 @@ function describe(v: unknown): string {
 /** Parses and type-checks the documents of one config file; v1beta3 is converted to v1beta4. */
 export async function parseConfigText(text: string, fileName: string): Promise<ParsedDocuments> {
   const { parseYamlDocuments } = await import('../render/yaml.js');
-  const trusted = verifiedBody(text);
-  // The schemas are needed only for files kubeboot did not write itself.
-  const S: Schemas | undefined = trusted === undefined ? await loadSchemas() : undefined;
+  const S = await loadSchemas();
   let docs: unknown[];
   try {
     docs = parseYamlDocuments(text).filter((d) => d !== null && d !== undefined);
@@ -276,10 +254,8 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
       return;
     }
     apiVersions.add(apiVersion);
-    // A verified kubeboot-written file is taken as it is (it was validated when it was written).
     type Result = { success: true; data: unknown } | { success: false; error: z.ZodError };
     const check = (schema: z.ZodType): Result => {
-      if (!S) return { success: true, data: doc };
       const r = schema.safeParse(doc, { reportInput: true }) as Result;
       // Only unknown fields: report them, and go on with the rest of the document so that buildSpec can
       // report the other problems in the same run.
@@ -294,13 +270,13 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
     };
     if (kind === 'InitConfiguration') {
       if (init) dup();
-      const r = check(apiVersion === API_V1BETA4 ? (S?.initV1beta4 as z.ZodType) : (S?.initV1beta3 as z.ZodType));
-      if (!r.success) issues.push(...zodIssues(S as Schemas, kind, r.error));
+      const r = check(apiVersion === API_V1BETA4 ? S.initV1beta4 : S.initV1beta3);
+      if (!r.success) issues.push(...zodIssues(S, kind, r.error));
       else init = apiVersion === API_V1BETA4 ? (r.data as InitV1beta4) : convertInitV1beta3(r.data as InitV1beta3);
     } else {
       if (cluster) dup();
-      const r = check(apiVersion === API_V1BETA4 ? (S?.clusterV1beta4 as z.ZodType) : (S?.clusterV1beta3 as z.ZodType));
-      if (!r.success) issues.push(...zodIssues(S as Schemas, kind, r.error));
+      const r = check(apiVersion === API_V1BETA4 ? S.clusterV1beta4 : S.clusterV1beta3);
+      if (!r.success) issues.push(...zodIssues(S, kind, r.error));
       else if (apiVersion === API_V1BETA4) cluster = r.data as ClusterV1beta4;
       else {
         const c = convertClusterV1beta3(r.data as ClusterV1beta3);
@@ -314,8 +290,8 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   }
   if (issues.length > 0) throw configError(fileName, issues, {});
   const apiVersion = apiVersions.size === 1 ? [...apiVersions][0] : undefined;
-  // Like kubeadm, only warn about a doubtful KubeletConfiguration; a file kubeboot wrote was checked already.
-  if (kubelet && trusted === undefined) warnings.push(...kubeletConfigWarnings(kubelet));
+  // Like kubeadm, only warn about a doubtful KubeletConfiguration.
+  if (kubelet) warnings.push(...kubeletConfigWarnings(kubelet));
   if (apiVersion === API_V1BETA3) {
     warnings.push(
       `${fileName} uses the deprecated API "${API_V1BETA3}"; kubeboot converted it to ${API_V1BETA4} (kubeadm 1.36 refuses v1beta3). Run 'kubeboot config migrate --old-config ${fileName}' to get the v1beta4 form.`,
