@@ -3,12 +3,12 @@ import type { Command } from 'commander';
 import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
 import { ConfigError } from '../errors.js';
-import { checkExpiration, expirationJson, expirationTables, itemCertPath } from '../lifecycle/expiration.js';
-import { loadLifecycleSpec, type LifecycleSpec } from '../lifecycle/config.js';
-import { andList, componentsFor, renewItems, RENEW_NAMES } from '../lifecycle/items.js';
-import { renewItem, type RenewOutcome } from '../lifecycle/renew.js';
+import { checkExpiration, expirationJson, expirationTables, itemCertPath } from '../pki/expiration.js';
+import { loadLifecycleSpec, type LifecycleSpec } from '../node/spec.js';
+import { andList, componentsFor, renewItems, RENEW_NAMES } from '../pki/items.js';
+import { renewItem, type RenewOutcome } from '../pki/renew.js';
 import { toYaml } from '../render/yaml.js';
-import { recordFiles } from '../state.js';
+import { recordFiles } from '../node/state.js';
 import { parseDuration } from '../util/duration.js';
 import { Output } from '../workflow/events.js';
 import { readConfigFile } from './init.js';
@@ -135,7 +135,7 @@ export async function runRenew(name: string, cmd: Command): Promise<void> {
   if (o.restart && components.length > 0) {
     out.log('', '');
     out.log('renew', `Restarting ${andList(components)} so that ${components.length === 1 ? 'it uses' : 'they use'} the new certificates`);
-    const { restartComponents } = await import('../rollout.js');
+    const { restartComponents } = await import('../node/rollout.js');
     const restartFiles: { path: string; mode: number; by: string }[] = [];
     try {
       const results = await restartComponents({

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { PRELOADED_PATCHES, WRITTEN_FILES, type InitContext } from '../context.js';
+import { PRELOADED_PATCHES, WRITTEN_FILES, type InitContext } from '../node/context.js';
 import { DryRunEffects } from '../effects/dryrun.js';
 import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.js';
 import { Output } from '../workflow/events.js';
 import { runWorkflow } from '../workflow/run.js';
 import { Slots } from '../workflow/slots.js';
-import { LedgerTrackingEffects, RECORDED_CONFIG, STATE_DIR, recordConfig, recordFiles, removeStaleTempFiles } from '../state.js';
+import { LedgerTrackingEffects, RECORDED_CONFIG, STATE_DIR, recordConfig, recordFiles, removeStaleTempFiles } from '../node/state.js';
 import { makeReporter, useListr } from './io.js';
 import { checkConfigMixing, configFlags, globalOptions, waitOptions } from './options.js';
 import { interruptSignal } from './signals.js';

@@ -1,6 +1,6 @@
 /** The commander tree. `init phase …` and the phase list in `init --help` come from phases/index.ts. */
 import { Command, Option } from 'commander';
-import type { InitContext } from '../context.js';
+import type { InitContext } from '../node/context.js';
 import type { Phase } from '../workflow/phase.js';
 import { FLAGS, INIT_FLAGS, type FlagDef } from './flags.js';
 
@@ -142,7 +142,7 @@ export async function buildProgram(): Promise<Command> {
     .action(async (component: string, _o, c: Command) => (await import('./restart.js')).runRestart(component, c));
 
   // certificate lifecycle and reset (src/cli/certs.ts, src/cli/reset.ts; loaded when they run)
-  const { RENEW_NAMES, renewItems } = await import('../lifecycle/items.js');
+  const { RENEW_NAMES, renewItems } = await import('../pki/items.js');
   const renewLong = new Map(renewItems().map((i) => [i.name, i.longName]));
   const certs = new Command('certs').description('Commands related to handling kubernetes certificates');
   const certFlags = (c: Command) =>

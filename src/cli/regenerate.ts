@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import type { Arg } from '../config/spec.js';
-import type { InitContext } from '../context.js';
+import type { InitContext } from '../node/context.js';
 import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
 import { ConfigError, PreflightError } from '../errors.js';
@@ -22,7 +22,7 @@ import { parseArgsFlag } from './flags.js';
 import { makeReporter } from './io.js';
 import { globalOptions, type GlobalOptions } from './options.js';
 import { interruptSignal } from './signals.js';
-import { COMPONENTS, isComponent } from '../rollout.js';
+import { COMPONENTS, isComponent } from '../node/rollout.js';
 
 /** kubeadm's per-component flag names (etcd has none). */
 const KUBEADM_ARGS_FLAG: Readonly<Record<string, { key: 'apiserverExtraArgs' | 'controllerManagerExtraArgs' | 'schedulerExtraArgs'; component: StaticPodComponent }>> = {
@@ -111,8 +111,8 @@ export async function runRegenerate(name: string, cmd: Command): Promise<void> {
   const file = await readConfigOption(o);
   const out = new Output(reporter);
   const [{ applyManifest, loadNodeSpec, manifestPathOf, mirrorPodName, initPhaseFor }, { LEDGER, RECORDED_CONFIG, recordConfig, recordFiles }] = await Promise.all([
-    import('../rollout.js'),
-    import('../state.js'),
+    import('../node/rollout.js'),
+    import('../node/state.js'),
   ]);
   const node = await loadNodeSpec(fx, host, 'regenerate', file, { component, args });
   const spec = node.spec;
@@ -132,7 +132,7 @@ export async function runRegenerate(name: string, cmd: Command): Promise<void> {
   const usingLine = `Using the configuration ${node.fromRecorded ? 'recorded at init in' : 'from'} "${node.source}"${args.length ? ` with ${args.map((a) => `--${a.name}=${a.value}`).join(' ')}` : ''}`;
   out.log('regenerate', usingLine);
 
-  const { renderComponentManifest } = await import('../../phases/control-plane.js');
+  const { renderComponentManifest } = await import('../../phases/init/control-plane.js');
   const rendered = await renderComponentManifest(renderContext(spec, host, fx, out, g), component);
   if (current.equals(Buffer.from(rendered.content))) {
     upToDate(out, component, path, dryRun);

@@ -9,9 +9,9 @@ import type { Command } from 'commander';
 import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
 import { PreflightError } from '../errors.js';
-import { loadNodeSpec, manifestPathOf, mirrorPodName, restartComponents, restartedManifest, restartStamp } from '../rollout.js';
+import { loadNodeSpec, manifestPathOf, mirrorPodName, restartComponents, restartedManifest, restartStamp } from '../node/rollout.js';
 import { RESTART_ANNOTATION } from '../render/manifests.js';
-import { recordFiles } from '../state.js';
+import { recordFiles } from '../node/state.js';
 import { formatDuration } from '../util/duration.js';
 import { Output } from '../workflow/events.js';
 import { makeReporter } from './io.js';
@@ -44,7 +44,7 @@ export async function runRestart(name: string, cmd: Command): Promise<void> {
   const { old, next } = await restartedManifest(fx, spec, component, stamp);
 
   // a manifest that differs from the configuration is restarted as it is; say so
-  const { renderComponentManifest } = await import('../../phases/control-plane.js');
+  const { renderComponentManifest } = await import('../../phases/init/control-plane.js');
   const fresh = await renderComponentManifest(renderContext(spec, host, fx, new Output({ emit: () => undefined }), g), component);
   if (fresh.content !== old.toString('utf8')) {
     out.warn(

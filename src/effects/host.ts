@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import type { Effects } from '../effects/types.js';
+import type { Effects } from './types.js';
 
 export interface HostFacts {
   /** OS hostname, lowercased (kubeadm's default node name) */

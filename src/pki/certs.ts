@@ -5,7 +5,7 @@
  * All disk access goes through ctx.fx (host paths; --root and dry-run are the effects' business).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { WRITTEN_FILES, writeFile, type InitContext } from '../context.js';
+import { WRITTEN_FILES, writeFile, type InitContext } from '../node/context.js';
 import { OperationError } from '../errors.js';
 import { slot } from '../workflow/slots.js';
 import { KeyPool, parsePrivateKey, parsePublicKey, privateKeyPem, publicKeyPem } from './keys.js';

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Effects, WriteStatus } from '../effects/types.js';
-import { STATE_DIR } from '../state.js';
+import { STATE_DIR } from '../node/state.js';
 
 export interface PairIntent {
   readonly kind: 'KubebootPairIntent';

@@ -4,7 +4,7 @@
  * src/render/kubeconfig.ts; an existing file is reused, warned about (other server URL) or refused
  * (other CA), never overwritten.
  */
-import { writeFile, type InitContext } from '../context.js';
+import { writeFile, type InitContext } from '../node/context.js';
 import { OperationError } from '../errors.js';
 import { controlPlaneEndpointPortWarning, parseKubeconfig, renderKubeconfig } from '../render/kubeconfig.js';
 import { keyPool, loadCA, pkiStart, reportReused, type LoadedCA } from './certs.js';

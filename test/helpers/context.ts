@@ -1,6 +1,6 @@
 /** An InitContext over fake effects, for phase unit tests. */
 import { buildSpec, type ConfigFlags } from '../../src/config/load.js';
-import type { InitContext, RunOptions } from '../../src/context.js';
+import type { InitContext, RunOptions } from '../../src/node/context.js';
 import type { HostFacts } from '../../src/effects/host.js';
 import { Output } from '../../src/workflow/events.js';
 import { MemoryReporter } from '../../src/workflow/reporters.js';

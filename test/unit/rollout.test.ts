@@ -13,11 +13,11 @@ import {
   swapStaticPod,
   type SwapRequest,
   type SwapSink,
-} from '../../src/kube/rollout.js';
+} from '../../src/node/swap.js';
 import type { PodView } from '../../src/kube/mirror-pods.js';
-import { loadStaticPodTemplates } from '../../src/package-files.js';
+import { loadStaticPodTemplates } from '../../src/node/templates.js';
 import { RESTART_ANNOTATION, renderStaticPod, restartAnnotationOf, withRestartAnnotation } from '../../src/render/manifests.js';
-import { restartComponents } from '../../src/rollout.js';
+import { restartComponents } from '../../src/node/rollout.js';
 import { ExitCode, WaitTimeoutError } from '../../src/errors.js';
 import { Output, type KubebootEvent } from '../../src/workflow/events.js';
 import { FakeEffects } from '../helpers/fake-effects.js';

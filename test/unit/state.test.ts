@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSpec } from '../../src/config/load.js';
 import { parseYamlDocuments } from '../../src/render/yaml.js';
-import { LEDGER, RECORDED_CONFIG, forgetFiles, readLedger, recordConfig, recordFiles } from '../../src/state.js';
+import { LEDGER, RECORDED_CONFIG, forgetFiles, readLedger, recordConfig, recordFiles } from '../../src/node/state.js';
 import { FakeEffects } from '../helpers/fake-effects.js';
 import { TEST_HOST } from '../helpers/host.js';
 

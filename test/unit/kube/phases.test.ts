@@ -1,8 +1,8 @@
 /** kubelet-start and wait-control-plane as phases, over fake effects. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kubeletStart } from '../../../phases/kubelet-start.js';
-import { waitControlPlane } from '../../../phases/wait-control-plane.js';
+import { kubeletStart } from '../../../phases/init/kubelet-start.js';
+import { waitControlPlane } from '../../../phases/init/wait-control-plane.js';
 import { OperationError } from '../../../src/errors.js';
 import type { KubebootEvent } from '../../../src/workflow/events.js';
 import { testContext } from '../../helpers/context.js';

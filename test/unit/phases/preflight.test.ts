@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { preflight } from '../../../phases/preflight.js';
+import { preflight } from '../../../phases/init/preflight.js';
 import { PreflightError } from '../../../src/errors.js';
 import { testContext } from '../../helpers/context.js';
 import { TEST_HOST } from '../../helpers/host.js';

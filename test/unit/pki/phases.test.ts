@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { certs } from '../../../phases/certs.js';
-import { kubeconfig } from '../../../phases/kubeconfig.js';
+import { certs } from '../../../phases/init/certs.js';
+import { kubeconfig } from '../../../phases/init/kubeconfig.js';
 import { loadConfig } from '../../../src/config/load.js';
-import type { InitContext } from '../../../src/context.js';
+import type { InitContext } from '../../../src/node/context.js';
 import { readCertificate } from '../../../src/pki/inspect.js';
 import { parseKubeconfig } from '../../../src/render/kubeconfig.js';
 import { MemoryReporter } from '../../../src/workflow/reporters.js';

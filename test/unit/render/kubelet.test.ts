@@ -10,7 +10,7 @@ import {
   renderKubeletFiles,
 } from '../../../src/render/kubelet.js';
 import { parseYaml } from '../../../src/render/yaml.js';
-import { loadKubeletTemplate } from '../../../src/package-files.js';
+import { loadKubeletTemplate } from '../../../src/node/templates.js';
 import { TEST_HOST } from '../../helpers/host.js';
 
 async function specFrom(text: string | undefined, flags: ConfigFlags = {}): Promise<ClusterSpec> {

@@ -8,7 +8,7 @@ import {
   startupFailureThreshold,
 } from '../../../src/render/manifests.js';
 import { checkPodTemplate, type StaticPodTemplates } from '../../../src/render/templates.js';
-import { loadStaticPodTemplates } from '../../../src/package-files.js';
+import { loadStaticPodTemplates } from '../../../src/node/templates.js';
 import { parseYaml } from '../../../src/render/yaml.js';
 import { TEST_HOST } from '../../helpers/host.js';
 import { command, container, makeSpec, validatePod, withVersion } from './manifest-helpers.js';

@@ -3,9 +3,9 @@
  * (src/pki/table.ts) plus `sa`. The PKI code (node-forge, crypto) is loaded inside run, so that
  * `kubeboot --help` stays fast.
  */
-import type { InitContext } from '../src/context.js';
-import { CERT_TABLE, SA_KEY, type CertRow } from '../src/pki/table.js';
-import type { Phase } from '../src/workflow/phase.js';
+import type { InitContext } from '../../src/node/context.js';
+import { CERT_TABLE, SA_KEY, type CertRow } from '../../src/pki/table.js';
+import type { Phase } from '../../src/workflow/phase.js';
 
 const COMMON_FLAGS = ['cert-dir', 'config', 'kubernetes-version', 'dry-run'] as const;
 const NETWORK_FLAGS = [
@@ -25,7 +25,7 @@ function certPhase(row: CertRow): Phase<InitContext> {
       : `Generate the ${row.longName}, and save them into ${row.baseName}.crt and ${row.baseName}.key files. An existing valid pair is reused; one signed by another CA, expired, lacking a SAN or not matching its key is an error.`,
     flags: row.name === 'apiserver' ? [...COMMON_FLAGS, ...NETWORK_FLAGS] : [...COMMON_FLAGS],
     async run(ctx) {
-      const { ensureCertRow } = await import('../src/pki/certs.js');
+      const { ensureCertRow } = await import('../../src/pki/certs.js');
       await ensureCertRow(ctx, row);
     },
   };
@@ -38,7 +38,7 @@ const saPhase: Phase<InitContext> = {
   // kubeadm gives certs/sa only --cert-dir; kubeboot also takes the config (and so its certificatesDir) and --dry-run
   flags: [...COMMON_FLAGS],
   async run(ctx) {
-    const { ensureServiceAccountKey } = await import('../src/pki/certs.js');
+    const { ensureServiceAccountKey } = await import('../../src/pki/certs.js');
     await ensureServiceAccountKey(ctx);
   },
 };
@@ -51,7 +51,7 @@ export const certs: Phase<InitContext> = {
   phases: [...CERT_TABLE.map(certPhase), saPhase],
   async run(ctx) {
     ctx.out.log('certs', `Using certificateDir folder "${ctx.spec.paths.certificatesDir}"`);
-    const { prestartCertKeys } = await import('../src/pki/certs.js');
+    const { prestartCertKeys } = await import('../../src/pki/certs.js');
     await prestartCertKeys(ctx);
   },
 };

@@ -25,10 +25,10 @@
 import type { Effects } from '../effects/types.js';
 import { InterruptError, WaitTimeoutError, errorMessage } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
-import { statusMessage, type ApiClient } from './api.js';
-import { diagnose, type WaitPlan, type WaitReport, type WaitSink } from './control-plane-wait.js';
-import { missingPod, podChanges, viewPod, describePod, type ContainerView, type PodView } from './mirror-pods.js';
-import { poll } from './wait.js';
+import { statusMessage, type ApiClient } from '../kube/api.js';
+import { diagnose, type WaitPlan, type WaitReport, type WaitSink } from '../kube/control-plane-wait.js';
+import { missingPod, podChanges, viewPod, describePod, type ContainerView, type PodView } from '../kube/mirror-pods.js';
+import { poll } from '../kube/wait.js';
 import { backupTimestamp, freeTimestampedDir } from '../util/tmpdirs.js';
 
 export const BACKUP_DIR_PREFIX = 'kubeboot-backup-manifests-';

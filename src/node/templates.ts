@@ -3,17 +3,17 @@
  * they are read from the package itself with node:fs, never through the Effects (which would map them under --root
  * or a dry-run directory). render/ stays pure and receives the parsed templates as data.
  *
- * From the compiled module (`<dist>/src/package-files.js`) the directory is `../../templates`, which holds for
+ * From the compiled module (`<dist>/src/node/templates.js`) the directory is `../../../templates`, which holds for
  * `dist/` and for `dist-<name>/` builds alike.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { STATIC_POD_COMPONENTS, checkPodTemplate, type StaticPodTemplates } from './render/templates.js';
-import { parseYaml } from './render/yaml.js';
+import { STATIC_POD_COMPONENTS, checkPodTemplate, type StaticPodTemplates } from '../render/templates.js';
+import { parseYaml } from '../render/yaml.js';
 
 /** The templates directory of this package. */
 export function templatesDir(): string {
-  return fileURLToPath(new URL('../../templates/', import.meta.url));
+  return fileURLToPath(new URL('../../../templates/', import.meta.url));
 }
 
 async function readTemplate(file: string): Promise<unknown> {

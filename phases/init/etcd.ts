@@ -2,8 +2,8 @@
  * etcd: the local etcd static pod manifest (sub-phase `local`). With external etcd the sub-phase is skipped
  * with kubeadm's message. Light at import time: the writer loads the renderer inside run().
  */
-import type { InitContext } from '../src/context.js';
-import type { Phase } from '../src/workflow/phase.js';
+import type { InitContext } from '../../src/node/context.js';
+import type { Phase } from '../../src/workflow/phase.js';
 import { writeStaticPodManifest } from './control-plane.js';
 
 const ETCD_FLAGS = ['cert-dir', 'config', 'dry-run', 'image-repository', 'patches'] as const;

@@ -4,9 +4,9 @@
  * shown as warnings and the run goes on. Under --root, checks about the real host's kernel, users and
  * binaries are skipped (the tree under --root is not that host); ports and files are still checked.
  */
-import type { InitContext } from '../src/context.js';
-import { PreflightError } from '../src/errors.js';
-import type { Phase } from '../src/workflow/phase.js';
+import type { InitContext } from '../../src/node/context.js';
+import { PreflightError } from '../../src/errors.js';
+import type { Phase } from '../../src/workflow/phase.js';
 
 export interface CheckResult {
   readonly warnings: string[];
@@ -41,7 +41,7 @@ export interface Ownership {
 export const NO_OWNERSHIP: Ownership = { components: new Set(), kubelet: false };
 
 export async function kubebootOwnership(ctx: InitContext): Promise<Ownership> {
-  const { readLedger } = await import('../src/state.js');
+  const { readLedger } = await import('../../src/node/state.js');
   // a ledger that cannot be read stops the run here, before anything is written: every write records itself in it
   const files = (await readLedger(ctx.fx)).files;
   const components = new Set(MANIFEST_NAMES.filter((m) => files[`${ctx.spec.paths.manifestsDir}/${m}.yaml`] !== undefined));
@@ -190,7 +190,7 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP): C
     // would stop the control-plane phase after the PKI was written; found here, before anything is
     name: 'StaticPodPathConflicts',
     run: async (c) => {
-      const [{ checkStaticPodPath }, { readStaticPodPath }] = await Promise.all([import('../src/render/hygiene.js'), import('../src/context.js')]);
+      const [{ checkStaticPodPath }, { readStaticPodPath }] = await Promise.all([import('../../src/render/hygiene.js'), import('../../src/node/context.js')]);
       const dir = s.paths.manifestsDir;
       const entries = await readStaticPodPath(c.fx, dir);
       // the pods kubeboot is about to write, by name (their contents do not matter here)

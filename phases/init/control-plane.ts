@@ -6,12 +6,12 @@
  *
  * Light at import time: the renderer, templates, patches and effects are loaded inside run().
  */
-import { PRELOADED_PATCHES, type InitContext } from '../src/context.js';
-import type { StaticPodTemplates, StaticPodComponent } from '../src/render/templates.js';
-import type { RenderedManifest } from '../src/render/manifests.js';
-import type { LoadedPatches } from '../src/render/patches.js';
-import type { Phase } from '../src/workflow/phase.js';
-import { slot } from '../src/workflow/slots.js';
+import { PRELOADED_PATCHES, type InitContext } from '../../src/node/context.js';
+import type { StaticPodTemplates, StaticPodComponent } from '../../src/render/templates.js';
+import type { RenderedManifest } from '../../src/render/manifests.js';
+import type { LoadedPatches } from '../../src/render/patches.js';
+import type { Phase } from '../../src/workflow/phase.js';
+import { slot } from '../../src/workflow/slots.js';
 
 /** Parsed templates, loaded once per run. */
 export const STATIC_POD_TEMPLATES = slot<StaticPodTemplates>('static-pod-templates');
@@ -50,10 +50,10 @@ export async function loadPatches(ctx: InitContext): Promise<LoadedPatches | und
   const cached = ctx.slots.get(LOADED_PATCHES);
   if (cached && cached.dir === resolved) return cached;
   const [{ RealEffects }, { loadPatchFiles, PatchError }] = await Promise.all([
-    import('../src/effects/real.js'),
-    import('../src/render/patches.js'),
+    import('../../src/effects/real.js'),
+    import('../../src/render/patches.js'),
   ]);
-  const { OperationError } = await import('../src/errors.js');
+  const { OperationError } = await import('../../src/errors.js');
   ctx.out.log('patches', `Reading patches from path "${dir}"`);
   let loaded: LoadedPatches;
   try {
@@ -90,10 +90,10 @@ async function usingExternalCA(ctx: InitContext): Promise<boolean> {
  */
 export async function renderComponentManifest(ctx: InitContext, component: StaticPodComponent): Promise<RenderedManifest> {
   const [{ loadStaticPodTemplates }, { renderStaticPod, restartAnnotationOf, manifestPath }, { PatchError }, { OperationError }] = await Promise.all([
-    import('../src/package-files.js'),
-    import('../src/render/manifests.js'),
-    import('../src/render/patches.js'),
-    import('../src/errors.js'),
+    import('../../src/node/templates.js'),
+    import('../../src/render/manifests.js'),
+    import('../../src/render/patches.js'),
+    import('../../src/errors.js'),
   ]);
   let templates = ctx.slots.get(STATIC_POD_TEMPLATES);
   if (!templates) {
@@ -128,7 +128,7 @@ export async function renderComponentManifest(ctx: InitContext, component: Stati
  */
 async function safeSwapPlan(ctx: InitContext, component: StaticPodComponent, current: Buffer | undefined, content: string) {
   if (ctx.options.dryRun || current === undefined || current.equals(Buffer.from(content))) return undefined;
-  const [{ openApi, mirrorPodName }, { readMirrorPod }] = await Promise.all([import('../src/rollout.js'), import('../src/kube/rollout.js')]);
+  const [{ openApi, mirrorPodName }, { readMirrorPod }] = await Promise.all([import('../../src/node/rollout.js'), import('../../src/node/swap.js')]);
   let api;
   try {
     api = await openApi(ctx.fx, ctx.spec);
@@ -153,9 +153,9 @@ async function safeSwapPlan(ctx: InitContext, component: StaticPodComponent, cur
  */
 export async function writeStaticPodManifest(ctx: InitContext, component: StaticPodComponent): Promise<void> {
   const [{ checkStaticPodPath }, { OperationError }, { writeFile, WRITTEN_FILES, readStaticPodPath }] = await Promise.all([
-    import('../src/render/hygiene.js'),
-    import('../src/errors.js'),
-    import('../src/context.js'),
+    import('../../src/render/hygiene.js'),
+    import('../../src/errors.js'),
+    import('../../src/node/context.js'),
   ]);
   const rendered = await renderComponentManifest(ctx, component);
 
@@ -176,7 +176,7 @@ export async function writeStaticPodManifest(ctx: InitContext, component: Static
   }
   await ctx.fx.mkdir(dir, 0o700);
   // with FileAvailable ignored, a manifest that is not kubeboot's may be here: keep a copy outside the static pod path
-  const { keepBeforeReplacing } = await import('../src/lifecycle/replaced.js');
+  const { keepBeforeReplacing } = await import('../../src/node/replaced.js');
   await keepBeforeReplacing(ctx, ctx.out.currentPhase?.split('/')[0] ?? 'control-plane', rendered.path, rendered.content);
   const current = await ctx.fx.readFile(rendered.path);
   const swap = await safeSwapPlan(ctx, component, current, rendered.content);
@@ -184,7 +184,7 @@ export async function writeStaticPodManifest(ctx: InitContext, component: Static
     await writeFile(ctx, rendered.path, rendered.content, rendered.mode);
     return;
   }
-  const { applyManifest } = await import('../src/rollout.js');
+  const { applyManifest } = await import('../../src/node/rollout.js');
   ctx.out.log('control-plane', `${component}: the manifest changes and its pod runs: applying it safely (backup, write, wait for the new pod, rollback on failure)`);
   const by = ctx.out.currentPhase ?? 'init';
   await applyManifest({

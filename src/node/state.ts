@@ -5,10 +5,10 @@
  * - files.json: the ledger of every file kubeboot wrote; `kubeboot reset` removes only these.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { ClusterSpec } from './config/spec.js';
-import type { Effects, WriteStatus } from './effects/types.js';
-import { PreflightError } from './errors.js';
-import { toYamlDocuments } from './render/yaml.js';
+import type { ClusterSpec } from '../config/spec.js';
+import type { Effects, WriteStatus } from '../effects/types.js';
+import { PreflightError } from '../errors.js';
+import { toYamlDocuments } from '../render/yaml.js';
 
 export const STATE_DIR = '/etc/kubernetes/kubeboot';
 export const RECORDED_CONFIG = `${STATE_DIR}/config.yaml`;

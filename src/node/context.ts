@@ -1,10 +1,10 @@
 /** The readonly context every init phase receives; built once before the first phase. */
-import type { ClusterSpec } from './config/spec.js';
-import type { HostFacts } from './effects/host.js';
-import type { Effects, WriteStatus } from './effects/types.js';
-import type { Output } from './workflow/events.js';
-import { slot, type Slots } from './workflow/slots.js';
-import type { WorkflowContext } from './workflow/run.js';
+import type { ClusterSpec } from '../config/spec.js';
+import type { HostFacts } from '../effects/host.js';
+import type { Effects, WriteStatus } from '../effects/types.js';
+import type { Output } from '../workflow/events.js';
+import { slot, type Slots } from '../workflow/slots.js';
+import type { WorkflowContext } from '../workflow/run.js';
 
 export interface RunOptions {
   readonly dryRun: boolean;
@@ -39,7 +39,7 @@ export interface FileRecord {
 }
 
 /** The user's patch directory as init read and checked it before the first phase (the phases use it, not a re-read). */
-export const PRELOADED_PATCHES = slot<import('./render/patches.js').LoadedPatches>('preloaded-patches');
+export const PRELOADED_PATCHES = slot<import('../render/patches.js').LoadedPatches>('preloaded-patches');
 
 /** Every file the run wrote or left unchanged, in order. */
 export const WRITTEN_FILES = slot<FileRecord[]>('written-files');
@@ -58,8 +58,8 @@ export async function writeFile(ctx: InitContext, path: string, content: string 
  * The static pod path as the kubelet sees it: every entry with its kind, and the contents of the files the kubelet
  * reads (non-dot files). For the hygiene check (src/render/hygiene.ts), from preflight and from the manifest phases.
  */
-export async function readStaticPodPath(fx: Effects, dir: string): Promise<import('./render/hygiene.js').StaticPodPathEntry[]> {
-  const { kubeletReads } = await import('./render/hygiene.js');
+export async function readStaticPodPath(fx: Effects, dir: string): Promise<import('../render/hygiene.js').StaticPodPathEntry[]> {
+  const { kubeletReads } = await import('../render/hygiene.js');
   const names = (await fx.listDir(dir)) ?? [];
   return Promise.all(
     names.map(async (name) => {

@@ -25,7 +25,7 @@ import { PreflightError, errorMessage } from '../errors.js';
 import { poll } from '../kube/wait.js';
 import { CERT_TABLE, KUBECONFIG_TABLE, SA_KEY } from '../pki/table.js';
 import { parseYaml } from '../render/yaml.js';
-import { KUBEBOOT_TEMP_FILE, LEDGER, STATE_DIR, readLedger } from '../state.js';
+import { KUBEBOOT_TEMP_FILE, LEDGER, STATE_DIR, readLedger } from './state.js';
 import { keptCopies } from './replaced.js';
 import { formatDuration } from '../util/duration.js';
 import type { Output } from '../workflow/events.js';
@@ -192,7 +192,7 @@ async function podReader(fx: Effects, spec: ClusterSpec): Promise<PodReader | st
   } catch (err) {
     return `no kubelet answers at ${url} (${errorMessage(err)})`;
   }
-  const { openApi } = await import('../rollout.js');
+  const { openApi } = await import('./rollout.js');
   let api;
   try {
     api = await openApi(fx, spec);

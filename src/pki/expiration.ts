@@ -6,8 +6,8 @@
  */
 import type { ClusterSpec } from '../config/spec.js';
 import type { Effects } from '../effects/types.js';
-import { CertParseError, readCertificate, type CertInfo } from '../pki/inspect.js';
-import { certPaths, certRow, type CertRow } from '../pki/table.js';
+import { CertParseError, readCertificate, type CertInfo } from './inspect.js';
+import { certPaths, certRow, type CertRow } from './table.js';
 import { parseKubeconfig } from '../render/kubeconfig.js';
 import { caRows, renewItems, type RenewItem } from './items.js';
 

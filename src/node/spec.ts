@@ -6,7 +6,7 @@
 import type { ClusterSpec } from '../config/spec.js';
 import type { HostFacts } from '../effects/host.js';
 import type { Effects } from '../effects/types.js';
-import { RECORDED_CONFIG } from '../state.js';
+import { RECORDED_CONFIG } from './state.js';
 
 export interface LifecycleSpec {
   readonly spec: ClusterSpec;

@@ -5,9 +5,9 @@
  * kubelet unit is a warning that says what to run; --root and --dry-run never call systemctl.
  * Light at import time: the renderer is loaded when the phase runs.
  */
-import { writeFile, type InitContext } from '../src/context.js';
-import { slot } from '../src/workflow/slots.js';
-import type { Phase } from '../src/workflow/phase.js';
+import { writeFile, type InitContext } from '../../src/node/context.js';
+import { slot } from '../../src/workflow/slots.js';
+import type { Phase } from '../../src/workflow/phase.js';
 
 /** The KubeletConfiguration this run wrote (wait-control-plane reads the healthz endpoint from it). */
 export const KUBELET_CONFIG = slot<Readonly<Record<string, unknown>>>('kubelet-config');
@@ -23,11 +23,11 @@ function firstLine(text: string): string {
  * The patch step for the `kubeletconfiguration` target, with the shared patch engine (src/render/patches.ts). The
  * patch directory is read once per run, by the same loader as the manifests' patches (control-plane.ts).
  */
-async function kubeletPatches(ctx: InitContext): Promise<import('../src/render/kubelet.js').KubeletPatchFn | undefined> {
+async function kubeletPatches(ctx: InitContext): Promise<import('../../src/render/kubelet.js').KubeletPatchFn | undefined> {
   const [{ loadPatches }, { applyPatches, PatchError }, { OperationError }] = await Promise.all([
     import('./control-plane.js'),
-    import('../src/render/patches.js'),
-    import('../src/errors.js'),
+    import('../../src/render/patches.js'),
+    import('../../src/errors.js'),
   ]);
   const loaded = await loadPatches(ctx);
   if (!loaded) return undefined;
@@ -97,7 +97,7 @@ export const kubeletStart: Phase<InitContext> = {
   long: 'Write /var/lib/kubelet/kubeadm-flags.env, instance-config.yaml and config.yaml (the KubeletConfiguration: kubeadm defaults, the config file\'s KubeletConfiguration, then kubeletconfiguration patches), then restart the kubelet with systemctl. Without systemd this is a warning saying what to run.',
   flags: ['config', 'cri-socket', 'node-name', 'patches', 'dry-run'],
   async run(ctx) {
-    const [{ renderKubeletFiles }, { loadKubeletTemplate }] = await Promise.all([import('../src/render/kubelet.js'), import('../src/package-files.js')]);
+    const [{ renderKubeletFiles }, { loadKubeletTemplate }] = await Promise.all([import('../../src/render/kubelet.js'), import('../../src/node/templates.js')]);
     const template = await loadKubeletTemplate();
     const patch = await kubeletPatches(ctx);
     const files = renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, systemdResolved: ctx.host.systemdResolved, template, ...(patch ? { patch } : {}) });
@@ -105,7 +105,7 @@ export const kubeletStart: Phase<InitContext> = {
     await ctx.fx.mkdir(ctx.spec.paths.kubeletDir, 0o700);
     const tag = 'kubelet-start';
     // kubeadm overwrites these files whatever is there; kubeboot keeps a copy of one it did not write first
-    const { keepBeforeReplacing } = await import('../src/lifecycle/replaced.js');
+    const { keepBeforeReplacing } = await import('../../src/node/replaced.js');
     const write = async (f: { path: string; content: string; mode: number }) => {
       await keepBeforeReplacing(ctx, tag, f.path, f.content);
       await writeFile(ctx, f.path, f.content, f.mode);

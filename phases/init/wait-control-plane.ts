@@ -6,9 +6,9 @@
  * on timeout, which target failed, with what, and what to run next (exit 4). Under --dry-run it only says what it
  * would wait for. Light at import time: the engine is loaded when the phase runs.
  */
-import type { InitContext } from '../src/context.js';
-import { OperationError } from '../src/errors.js';
-import type { Phase } from '../src/workflow/phase.js';
+import type { InitContext } from '../../src/node/context.js';
+import { OperationError } from '../../src/errors.js';
+import type { Phase } from '../../src/workflow/phase.js';
 import { KUBELET_CONFIG } from './kubelet-start.js';
 
 const COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
@@ -23,13 +23,13 @@ async function kubeletConfig(ctx: InitContext): Promise<Readonly<Record<string, 
   if (fromRun) return fromRun;
   const path = `${ctx.spec.paths.kubeletDir}/config.yaml`;
   const text = await readText(ctx, path);
-  const { parseYaml } = await import('../src/render/yaml.js');
+  const { parseYaml } = await import('../../src/render/yaml.js');
   if (text !== undefined) {
     const doc = parseYaml(text);
     if (doc && typeof doc === 'object' && !Array.isArray(doc)) return doc as Record<string, unknown>;
     ctx.out.warn(`${path} is not a YAML mapping; using the kubelet configuration kubeboot would write`);
   }
-  const [{ renderKubeletFiles }, { loadKubeletTemplate }] = await Promise.all([import('../src/render/kubelet.js'), import('../src/package-files.js')]);
+  const [{ renderKubeletFiles }, { loadKubeletTemplate }] = await Promise.all([import('../../src/render/kubelet.js'), import('../../src/node/templates.js')]);
   return renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, systemdResolved: ctx.host.systemdResolved, template: await loadKubeletTemplate() }).configObject;
 }
 
@@ -41,11 +41,11 @@ export const waitControlPlane: Phase<InitContext> = {
   async run(ctx) {
     const [{ componentEndpoint, manifestCommand }, { waitForControlPlane, diagnose }, { kubeletHealthzEndpoint }, { joinHostPort }, { formatDuration }] =
       await Promise.all([
-        import('../src/kube/endpoints.js'),
-        import('../src/kube/control-plane-wait.js'),
-        import('../src/render/kubelet.js'),
-        import('../src/util/net.js'),
-        import('../src/util/duration.js'),
+        import('../../src/kube/endpoints.js'),
+        import('../../src/kube/control-plane-wait.js'),
+        import('../../src/render/kubelet.js'),
+        import('../../src/util/net.js'),
+        import('../../src/util/duration.js'),
       ]);
     const spec = ctx.spec;
     const sel = new Set(ctx.options.waitFor.length === 0 ? ['all'] : ctx.options.waitFor);
@@ -78,7 +78,7 @@ export const waitControlPlane: Phase<InitContext> = {
       }
     }
 
-    const node = (await import('../src/rollout.js')).kubeletNodeName(ctx.spec);
+    const node = (await import('../../src/node/rollout.js')).kubeletNodeName(ctx.spec);
     const podNames = names.map((n) => `${n}-${node}`);
     const adminPath = `${spec.paths.kubernetesDir}/admin.conf`;
     const superAdminPath = `${spec.paths.kubernetesDir}/super-admin.conf`;
@@ -105,7 +105,7 @@ export const waitControlPlane: Phase<InitContext> = {
     // the API server, with admin.conf (super-admin.conf only to create the cluster-admins binding)
     let mirrorPods;
     if (wants('mirror-pods')) {
-      const [{ parseKubeconfig }, { ApiClient }] = await Promise.all([import('../src/kube/kubeconfig.js'), import('../src/kube/api.js')]);
+      const [{ parseKubeconfig }, { ApiClient }] = await Promise.all([import('../../src/kube/kubeconfig.js'), import('../../src/kube/api.js')]);
       const read = (p: string) => readText(ctx, p);
       const load = async (path: string) => {
         const text = await readText(ctx, path);
@@ -155,7 +155,7 @@ export const waitControlPlane: Phase<InitContext> = {
     const report = await waitForControlPlane(ctx.fx, plan, sink, signal);
     // a wait writes nothing: the first Ctrl-C / SIGTERM ends it at once (exit 130), not after the timeout
     if (signal?.aborted) {
-      const { InterruptError } = await import('../src/errors.js');
+      const { InterruptError } = await import('../../src/errors.js');
       throw new InterruptError(String(signal.reason ?? 'SIGINT'));
     }
     if (!report.ok) throw await diagnose(ctx.fx, report, plan, sink);

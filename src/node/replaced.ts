@@ -9,7 +9,7 @@
  */
 import type { ClusterSpec } from '../config/spec.js';
 import type { Effects } from '../effects/types.js';
-import { readLedger } from '../state.js';
+import { readLedger } from './state.js';
 import { freeTimestampedDir } from '../util/tmpdirs.js';
 import type { Output } from '../workflow/events.js';
 import { slot, type Slots } from '../workflow/slots.js';

@@ -5,7 +5,7 @@
  * rotates its own client certificate). Sorted by name, as kubeadm lists them. Light at import time.
  */
 import type { ClusterSpec } from '../config/spec.js';
-import { CERT_TABLE, KUBECONFIG_TABLE, certRow, type CertRow, type KubeconfigRow } from '../pki/table.js';
+import { CERT_TABLE, KUBECONFIG_TABLE, certRow, type CertRow, type KubeconfigRow } from './table.js';
 import type { StaticPodComponent } from '../render/templates.js';
 
 export type RenewItem =

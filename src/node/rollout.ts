@@ -13,15 +13,15 @@
  *
  * Light at import time: no zod, no diff, no listr2 here; the config parser is loaded by loadNodeSpec only.
  */
-import type { Arg, ClusterSpec } from './config/spec.js';
-import type { HostFacts } from './effects/host.js';
-import type { Effects } from './effects/types.js';
-import { PreflightError, OperationError, errorMessage } from './errors.js';
-import type { ApiClient } from './kube/api.js';
-import type { MirrorRead, SwapResult, SwapSink } from './kube/rollout.js';
-import type { StaticPodComponent } from './render/templates.js';
+import type { Arg, ClusterSpec } from '../config/spec.js';
+import type { HostFacts } from '../effects/host.js';
+import type { Effects } from '../effects/types.js';
+import { PreflightError, OperationError, errorMessage } from '../errors.js';
+import type { ApiClient } from '../kube/api.js';
+import type { MirrorRead, SwapResult, SwapSink } from './swap.js';
+import type { StaticPodComponent } from '../render/templates.js';
 import { LEDGER, RECORDED_CONFIG } from './state.js';
-import type { Output } from './workflow/events.js';
+import type { Output } from '../workflow/events.js';
 
 /** render/manifests.ts's RESTART_ANNOTATION (repeated here to keep this module light at import time) */
 const RESTART_ANNOTATION_NAME = 'kubeboot.kubernetes.io/restartedAt';
@@ -92,7 +92,7 @@ export async function loadNodeSpec(
     if (!raw) throw new PreflightError(`this node was not set up by kubeboot: ${RECORDED_CONFIG}${where} does not exist`);
     source = { path: RECORDED_CONFIG, text: raw.toString('utf8') };
   }
-  const { parseConfigText, buildSpec } = await import('./config/load.js');
+  const { parseConfigText, buildSpec } = await import('../config/load.js');
   const parsed = await parseConfigText(source.text, source.path);
   const flags = extra && extra.args.length > 0 ? flagsFor(extra.component, extra.args) : {};
   const built = buildSpec(parsed, flags, host, source.path);
@@ -120,7 +120,7 @@ export interface ApiAccess {
 
 /** The API server through admin.conf (super-admin.conf when admin.conf gets 403); undefined when admin.conf is missing. */
 export async function openApi(fx: Effects, spec: ClusterSpec): Promise<ApiAccess | undefined> {
-  const [{ parseKubeconfig }, { ApiClient }] = await Promise.all([import('./kube/kubeconfig.js'), import('./kube/api.js')]);
+  const [{ parseKubeconfig }, { ApiClient }] = await Promise.all([import('../kube/kubeconfig.js'), import('../kube/api.js')]);
   const read = async (p: string) => (await fx.readFile(p))?.toString('utf8');
   const load = async (path: string) => {
     const text = await read(path);
@@ -185,7 +185,7 @@ export async function applyManifest(o: ApplyOptions): Promise<SwapResult> {
       hint: 'the mirror pod is read from the API server with admin.conf; run kubeboot init phase kubeconfig admin',
     });
   }
-  const [{ swapStaticPod }, { MANIFEST_MODE }] = await Promise.all([import('./kube/rollout.js'), import('./render/manifests.js')]);
+  const [{ swapStaticPod }, { MANIFEST_MODE }] = await Promise.all([import('./swap.js'), import('../render/manifests.js')]);
   return swapStaticPod(
     o.fx,
     {
@@ -229,7 +229,7 @@ export async function restartedManifest(fx: Effects, spec: ClusterSpec, componen
       hint: `kubeboot changes components it set up; create the manifest with '${initPhaseFor(component)}'`,
     });
   }
-  const { withRestartAnnotation } = await import('./render/manifests.js');
+  const { withRestartAnnotation } = await import('../render/manifests.js');
   let next: string;
   try {
     next = withRestartAnnotation(old.toString('utf8'), stamp, component);
