@@ -1,8 +1,9 @@
 /**
- * The init workflow, in kubeadm's order. Phase files must stay light at import time (no heavy modules at
- * the top level) because `kubeboot --help` builds its command tree from this list.
+ * The workflows: init's and reset's phases, in kubeadm's order. The CLI reaches phase files only through these.
+ * Phase files must stay light at import time (no heavy modules at the top level) because `kubeboot --help` builds its
+ * command tree from these lists.
  */
-import type { InitContext } from '../src/node/context.js';
+import type { InitContext, ResetContext } from '../src/node/context.js';
 import type { Phase } from '../src/workflow/phase.js';
 import { preflight } from './init/preflight.js';
 import { certs } from './init/certs.js';
@@ -11,6 +12,9 @@ import { etcd } from './init/etcd.js';
 import { controlPlane } from './init/control-plane.js';
 import { kubeletStart } from './init/kubelet-start.js';
 import { waitControlPlane } from './init/wait-control-plane.js';
+import { resetPreflight } from './reset/preflight.js';
+import { removeEtcdMember } from './reset/remove-etcd-member.js';
+import { cleanupNode } from './reset/cleanup-node.js';
 
 export const INIT_PHASES: readonly Phase<InitContext>[] = [
   preflight,
@@ -21,3 +25,5 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
   kubeletStart,
   waitControlPlane,
 ];
+
+export const RESET_PHASES: readonly Phase<ResetContext>[] = [resetPreflight, removeEtcdMember, cleanupNode];

@@ -1,31 +1,17 @@
 /**
- * control-plane: the kube-apiserver, kube-controller-manager and kube-scheduler static pod manifests
- * (sub-phases generated from CONTROL_PLANE_COMPONENTS). Also exports the manifest writer the etcd phase
- * uses: templates → pure render (+ patches, + the restart annotation found on disk) → static-pod-path hygiene → atomic
- * 0600 write, or, when the manifest changes under a running pod, the safe swap of src/rollout.ts.
- *
- * Light at import time: the renderer, templates, patches and effects are loaded inside run().
+ * control-plane: the kube-apiserver, kube-controller-manager and kube-scheduler static pod manifests, one sub-phase
+ * per component of the component table (src/components.ts). The work is the node layer's (src/node/manifests.ts);
+ * this file holds the phase values and their flags. Light at import time.
  */
-import { PRELOADED_PATCHES, type InitContext } from '../../src/node/context.js';
-import type { StaticPodTemplates, StaticPodComponent } from '../../src/render/templates.js';
-import type { RenderedManifest } from '../../src/render/manifests.js';
-import type { LoadedPatches } from '../../src/render/patches.js';
+import type { InitContext } from '../../src/node/context.js';
+import { componentRow, type StaticPodComponent } from '../../src/components.js';
 import type { Phase } from '../../src/workflow/phase.js';
-import { slot } from '../../src/workflow/slots.js';
-
-/** Parsed templates, loaded once per run. */
-export const STATIC_POD_TEMPLATES = slot<StaticPodTemplates>('static-pod-templates');
-/** The patch directory, read once per run (keyed by its resolved path). */
-export const LOADED_PATCHES = slot<LoadedPatches>('loaded-patches');
-/** Stray static-pod-path files already warned about in this run. */
-const HYGIENE_WARNED = slot<Set<string>>('static-pod-path-warned');
 
 const COMMON_FLAGS = ['cert-dir', 'config', 'kubernetes-version', 'image-repository', 'patches', 'dry-run'] as const;
 
-/** The control-plane sub-phases, as data (kubeadm's names, short texts and per-component flags). */
-export const CONTROL_PLANE_COMPONENTS = [
+/** The flags kubeadm gives each control-plane sub-phase (its name is the component table's). */
+const CONTROL_PLANE_PHASES = [
   {
-    name: 'apiserver',
     component: 'kube-apiserver',
     flags: [
       'apiserver-advertise-address',
@@ -37,182 +23,18 @@ export const CONTROL_PLANE_COMPONENTS = [
       'service-dns-domain',
     ],
   },
-  { name: 'controller-manager', component: 'kube-controller-manager', flags: ['controller-manager-extra-args', 'pod-network-cidr'] },
-  { name: 'scheduler', component: 'kube-scheduler', flags: ['scheduler-extra-args'] },
-] as const satisfies readonly { name: string; component: StaticPodComponent; flags: readonly string[] }[];
+  { component: 'kube-controller-manager', flags: ['controller-manager-extra-args', 'pod-network-cidr'] },
+  { component: 'kube-scheduler', flags: ['scheduler-extra-args'] },
+] as const satisfies readonly { component: StaticPodComponent; flags: readonly string[] }[];
 
-/** Reads (once per run) the user's patch directory from the real filesystem path as given, like --config. */
-export async function loadPatches(ctx: InitContext): Promise<LoadedPatches | undefined> {
-  const dir = ctx.spec.patchesDirectory;
-  if (dir === '') return undefined;
-  const path = await import('node:path');
-  const resolved = path.resolve(dir);
-  const cached = ctx.slots.get(LOADED_PATCHES);
-  if (cached && cached.dir === resolved) return cached;
-  const [{ RealEffects }, { loadPatchFiles, PatchError }] = await Promise.all([
-    import('../../src/effects/real.js'),
-    import('../../src/render/patches.js'),
-  ]);
-  const { OperationError } = await import('../../src/errors.js');
-  ctx.out.log('patches', `Reading patches from path "${dir}"`);
-  let loaded: LoadedPatches;
-  try {
-    // The patch directory is the user's input (like --config), not node state: it is read from the path
-    // as given on the real filesystem, never mapped under --root or the dry-run directory.
-    const pre = ctx.slots.get(PRELOADED_PATCHES);
-    loaded = pre && pre.dir === resolved ? pre : await loadPatchFiles(resolved, new RealEffects(''));
-  } catch (err) {
-    if (err instanceof PatchError) throw new OperationError(err.message, { cause: err });
-    throw err;
-  }
-  for (const i of loaded.ignored) ctx.out.log('patches', `Ignoring file "${i.name}": ${i.reason}`);
-  if (loaded.files.length > 0) {
-    ctx.out.log('patches', `Found the following patch files: [${loaded.files.map((f) => path.basename(f.path)).join(' ')}]`);
-  }
-  if (loaded.ignored.length > 0) {
-    ctx.out.log('patches', `Ignored the following files: [${loaded.ignored.map((i) => i.name).join(' ')}]`);
-  }
-  ctx.slots.set(LOADED_PATCHES, loaded);
-  return loaded;
-}
-
-/** kubeadm's external-CA rule as far as the KCM cares: ca.crt present, ca.key absent. */
-async function usingExternalCA(ctx: InitContext): Promise<boolean> {
-  const dir = ctx.spec.paths.certificatesDir;
-  const [crt, key] = await Promise.all([ctx.fx.stat(`${dir}/ca.crt`), ctx.fx.stat(`${dir}/ca.key`)]);
-  return crt !== undefined && key === undefined;
-}
-
-/**
- * Renders one component's manifest exactly as init writes it: the templates, the patches of patches.directory, the
- * external-CA rule, and the restart annotation of the manifest on disk kept as it is (so that neither init nor
- * regenerate undoes a `kubeboot restart`). Warnings and patch messages go to ctx.out. Also used by regenerate/restart.
- */
-export async function renderComponentManifest(ctx: InitContext, component: StaticPodComponent): Promise<RenderedManifest> {
-  const [{ loadStaticPodTemplates }, { renderStaticPod, restartAnnotationOf, manifestPath }, { PatchError }, { OperationError }] = await Promise.all([
-    import('../../src/node/templates.js'),
-    import('../../src/render/manifests.js'),
-    import('../../src/render/patches.js'),
-    import('../../src/errors.js'),
-  ]);
-  let templates = ctx.slots.get(STATIC_POD_TEMPLATES);
-  if (!templates) {
-    templates = await loadStaticPodTemplates();
-    ctx.slots.set(STATIC_POD_TEMPLATES, templates);
-  }
-  const patches = await loadPatches(ctx);
-  const [externalCA, current] = await Promise.all([
-    component === 'kube-controller-manager' ? usingExternalCA(ctx) : Promise.resolve(false),
-    ctx.fx.readFile(manifestPath(ctx.spec, component)),
-  ]);
-  const restartedAt = restartAnnotationOf(current?.toString('utf8'));
-  let rendered: RenderedManifest;
-  try {
-    rendered = renderStaticPod(ctx.spec, ctx.host, templates, component, { externalCA, patches: patches?.files ?? [], restartedAt });
-  } catch (err) {
-    if (err instanceof PatchError || (err instanceof Error && err.message.startsWith('the patched static Pod manifest'))) {
-      throw new OperationError(`failed to patch static Pod manifest file for "${component}": ${err.message}`, { cause: err });
-    }
-    throw err;
-  }
-  for (const w of rendered.warnings) ctx.out.warn(w);
-  for (const a of rendered.patchesApplied) ctx.out.log('patches', `Applied patch of type "${a.type}" to target "${component}"`);
-  return rendered;
-}
-
-/**
- * Whether init applies a changed manifest through the safe swap (backup, atomic write, wait for a new Ready container,
- * rollback): the manifest exists and differs from the rendered one, this is not a dry run, admin.conf exists, and
- * the component's mirror pod `<component>-<node>` is readable (GET 200, a mirror pod) within 2 s. Otherwise (a first
- * init, --root without a running kubelet/API server, --dry-run) the plain atomic write stays.
- */
-async function safeSwapPlan(ctx: InitContext, component: StaticPodComponent, current: Buffer | undefined, content: string) {
-  if (ctx.options.dryRun || current === undefined || current.equals(Buffer.from(content))) return undefined;
-  const [{ openApi, mirrorPodName }, { readMirrorPod }] = await Promise.all([import('../../src/node/rollout.js'), import('../../src/node/swap.js')]);
-  let api;
-  try {
-    api = await openApi(ctx.fx, ctx.spec);
-  } catch (err) {
-    ctx.out.log('control-plane', `${component}: the manifest changes; ${(err as Error).message}: writing it without waiting for the kubelet`);
-    return undefined;
-  }
-  if (!api) return undefined;
-  const before = await readMirrorPod(api.client, mirrorPodName(ctx.spec, component), 2000);
-  if (!before.ok || !before.view.found || !before.view.mirror) {
-    const why = before.ok ? `the mirror pod ${before.view.name} does not exist` : before.error;
-    ctx.out.log('control-plane', `${component}: the manifest changes and its pod cannot be checked (${why}): writing it without waiting for the kubelet`);
-    return undefined;
-  }
-  return { api, before };
-}
-
-/**
- * Renders one component's manifest and writes it to the static pod path, after checking that path:
- * stray files are warned about (once per run), two files defining the same pod are an error. A changed manifest of a
- * running component goes through the safe swap (see safeSwapPlan).
- */
-export async function writeStaticPodManifest(ctx: InitContext, component: StaticPodComponent): Promise<void> {
-  const [{ checkStaticPodPath }, { OperationError }, { writeFile, WRITTEN_FILES, readStaticPodPath }] = await Promise.all([
-    import('../../src/render/hygiene.js'),
-    import('../../src/errors.js'),
-    import('../../src/node/context.js'),
-  ]);
-  const rendered = await renderComponentManifest(ctx, component);
-
-  const dir = ctx.spec.paths.manifestsDir;
-  const entries = await readStaticPodPath(ctx.fx, dir);
-  const report = checkStaticPodPath(dir, entries, [rendered], ctx.spec.paths.tmpDir);
-  const warned = ctx.slots.get(HYGIENE_WARNED) ?? new Set<string>();
-  for (const w of report.warnings) {
-    if (warned.has(w.name)) continue;
-    warned.add(w.name);
-    ctx.out.warn(w.message);
-  }
-  ctx.slots.set(HYGIENE_WARNED, warned);
-  if (report.conflicts.length > 0) {
-    throw new OperationError(`static pod path ${dir} would define the same pod twice: ${report.conflicts.join('; ')}`, {
-      hint: `the kubelet reads every file in ${dir} whose name does not start with "."; move backups and copies to ${ctx.spec.paths.tmpDir}/`,
-    });
-  }
-  await ctx.fx.mkdir(dir, 0o700);
-  // with FileAvailable ignored, a manifest that is not kubeboot's may be here: keep a copy outside the static pod path
-  const { keepBeforeReplacing } = await import('../../src/node/replaced.js');
-  await keepBeforeReplacing(ctx, ctx.out.currentPhase?.split('/')[0] ?? 'control-plane', rendered.path, rendered.content);
-  const current = await ctx.fx.readFile(rendered.path);
-  const swap = await safeSwapPlan(ctx, component, current, rendered.content);
-  if (!swap || current === undefined) {
-    await writeFile(ctx, rendered.path, rendered.content, rendered.mode);
-    return;
-  }
-  const { applyManifest } = await import('../../src/node/rollout.js');
-  ctx.out.log('control-plane', `${component}: the manifest changes and its pod runs: applying it safely (backup, write, wait for the new pod, rollback on failure)`);
-  const by = ctx.out.currentPhase ?? 'init';
-  await applyManifest({
-    fx: ctx.fx,
-    spec: ctx.spec,
-    out: ctx.out,
-    component,
-    oldContent: current,
-    newContent: rendered.content,
-    timeoutMs: ctx.options.waitTimeoutMs ?? ctx.spec.timeouts.controlPlaneComponentHealthCheckMs,
-    api: swap.api,
-    before: swap.before,
-    onFile: (path, mode) => {
-      // the ledger: the manifest and its backup (status "written": kubeboot wrote both)
-      const list = ctx.slots.get(WRITTEN_FILES) ?? [];
-      if (!list.some((f) => f.path === path && f.status === 'written')) list.push({ path, mode, status: 'written', by });
-      ctx.slots.set(WRITTEN_FILES, list);
-    },
-  });
-}
-
-function componentPhase(c: (typeof CONTROL_PLANE_COMPONENTS)[number]): Phase<InitContext> {
+function componentPhase(c: (typeof CONTROL_PLANE_PHASES)[number]): Phase<InitContext> {
   return {
-    name: c.name,
+    name: componentRow(c.component).initPhase[1],
     short: `Generates the ${c.component} static Pod manifest`,
     flags: [...COMMON_FLAGS, ...c.flags],
     async run(ctx) {
       ctx.out.log('control-plane', `Creating static Pod manifest for "${c.component}"`);
+      const { writeStaticPodManifest } = await import('../../src/node/manifests.js');
       await writeStaticPodManifest(ctx, c.component);
     },
   };
@@ -222,8 +44,8 @@ export const controlPlane: Phase<InitContext> = {
   name: 'control-plane',
   short: 'Generate all static Pod manifest files necessary to establish the control plane',
   long: 'Generate the kube-apiserver, kube-controller-manager and kube-scheduler static Pod manifests in /etc/kubernetes/manifests (mode 0600), applying --patches / patches.directory.',
-  flags: [...COMMON_FLAGS, ...new Set(CONTROL_PLANE_COMPONENTS.flatMap((c) => [...c.flags]))],
-  phases: CONTROL_PLANE_COMPONENTS.map(componentPhase),
+  flags: [...COMMON_FLAGS, ...new Set(CONTROL_PLANE_PHASES.flatMap((c) => [...c.flags]))],
+  phases: CONTROL_PLANE_PHASES.map(componentPhase),
   async run(ctx) {
     ctx.out.log('control-plane', `Using manifest folder "${ctx.spec.paths.manifestsDir}"`);
   },

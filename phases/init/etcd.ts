@@ -1,10 +1,9 @@
 /**
  * etcd: the local etcd static pod manifest (sub-phase `local`). With external etcd the sub-phase is skipped
- * with kubeadm's message. Light at import time: the writer loads the renderer inside run().
+ * with kubeadm's message. The work is the node layer's (src/node/manifests.ts). Light at import time.
  */
 import type { InitContext } from '../../src/node/context.js';
 import type { Phase } from '../../src/workflow/phase.js';
-import { writeStaticPodManifest } from './control-plane.js';
 
 const ETCD_FLAGS = ['cert-dir', 'config', 'dry-run', 'image-repository', 'patches'] as const;
 
@@ -25,6 +24,7 @@ export const etcd: Phase<InitContext> = {
       },
       async run(ctx) {
         ctx.out.log('etcd', `Creating static Pod manifest for local etcd in "${ctx.spec.paths.manifestsDir}"`);
+        const { writeStaticPodManifest } = await import('../../src/node/manifests.js');
         await writeStaticPodManifest(ctx, 'etcd');
       },
     },

@@ -4,6 +4,7 @@
  * shown as warnings and the run goes on. Under --root, checks about the real host's kernel, users and
  * binaries are skipped (the tree under --root is not that host); ports and files are still checked.
  */
+import { CONTROL_PLANE_COMPONENTS, STATIC_POD_COMPONENTS, manifestPath, type StaticPodComponent } from '../../src/components.js';
 import type { InitContext } from '../../src/node/context.js';
 import { PreflightError } from '../../src/errors.js';
 import type { Phase } from '../../src/workflow/phase.js';
@@ -44,7 +45,7 @@ export async function kubebootOwnership(ctx: InitContext): Promise<Ownership> {
   const { readLedger } = await import('../../src/node/state.js');
   // a ledger that cannot be read stops the run here, before anything is written: every write records itself in it
   const files = (await readLedger(ctx.fx)).files;
-  const components = new Set(MANIFEST_NAMES.filter((m) => files[`${ctx.spec.paths.manifestsDir}/${m}.yaml`] !== undefined));
+  const components = new Set(STATIC_POD_COMPONENTS.filter((m) => files[manifestPath(ctx.spec, m)] !== undefined));
   return { components, kubelet: files[`${ctx.spec.paths.kubeletDir}/config.yaml`] !== undefined };
 }
 
@@ -52,11 +53,6 @@ const OWNED = 'owned by kubeboot';
 
 function pathLabel(prefix: string, path: string): string {
   return `${prefix}-${path.replace(/\//g, '-')}`;
-}
-
-function argValue(args: readonly { name: string; value: string }[], name: string): string | undefined {
-  const hits = args.filter((a) => a.name === name);
-  return hits.length > 0 ? hits[hits.length - 1]?.value : undefined;
 }
 
 function portCheck(port: number, owner?: string): Check {
@@ -69,31 +65,28 @@ function portCheck(port: number, owner?: string): Check {
   };
 }
 
-/** Ports of a comma-separated URL list (etcd's listen-*-urls), or the default when the flag is not set. */
-export function urlPorts(urls: string | undefined, fallback: number): number[] {
-  if (urls === undefined) return [fallback];
-  const ports = new Set<number>();
-  for (const u of urls.split(',')) {
-    try {
-      const url = new URL(u.trim());
-      ports.add(url.port === '' ? fallback : Number(url.port));
-    } catch {
-      ports.add(fallback);
-    }
-  }
-  return [...ports];
-}
-
 /** The kubelet's serving port: KubeletConfiguration.port, else 10250. */
 export function kubeletPort(kc: Readonly<Record<string, unknown>> | undefined): number {
   const p = kc?.port;
   return typeof p === 'number' && Number.isInteger(p) && p > 0 ? p : 10250;
 }
 
-export const MANIFEST_NAMES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'] as const;
+/** kubeadm's order of the FileAvailable checks. */
+const MANIFEST_CHECK_ORDER = [...CONTROL_PLANE_COMPONENTS, 'etcd'] as const;
+
+/** The TCP ports each component's pod will serve: the component table read from the command init renders. */
+export type ServedPorts = Readonly<Partial<Record<StaticPodComponent, readonly number[]>>>;
+
+export async function servedPorts(ctx: InitContext): Promise<ServedPorts> {
+  const [{ componentCommand, staticPodComponents }, { commandFlags, componentRow }] = await Promise.all([
+    import('../../src/render/manifests.js'),
+    import('../../src/components.js'),
+  ]);
+  return Object.fromEntries(staticPodComponents(ctx.spec).map((c) => [c, componentRow(c).servedPorts(commandFlags(componentCommand(ctx.spec, c)))]));
+}
 
 /** The ordered check list for `init` (reference §10, with the 1.33+ binary list). */
-export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP): Check[] {
+export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP, served: ServedPorts = {}): Check[] {
   const s = ctx.spec;
   const mine = (component: string) => (owned.components.has(component) ? component : undefined);
   const checks: Check[] = [
@@ -108,11 +101,10 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP): C
       run: async (c) =>
         c.host.memoryMB < 1700 ? err(`the system RAM (${c.host.memoryMB} MB) is less than the minimum 1700 MB`) : ok(),
     },
-    portCheck(s.bindPort, mine('kube-apiserver')),
-    portCheck(Number(argValue(s.scheduler.extraArgs, 'secure-port') ?? 10259), mine('kube-scheduler')),
-    portCheck(Number(argValue(s.controllerManager.extraArgs, 'secure-port') ?? 10257), mine('kube-controller-manager')),
-    ...MANIFEST_NAMES.map((m): Check => {
-      const path = `${s.paths.manifestsDir}/${m}.yaml`;
+    // kubeadm's order: the API server, the scheduler, the controller manager
+    ...(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager'] as const).flatMap((c) => (served[c] ?? []).map((port) => portCheck(port, mine(c)))),
+    ...MANIFEST_CHECK_ORDER.map((m): Check => {
+      const path = manifestPath(s, m);
       return {
         name: pathLabel('FileAvailable', path),
         run: async (c) => {
@@ -166,9 +158,7 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP): C
   }
   const local = s.etcd.local;
   if (local) {
-    const client = urlPorts(argValue(local.extraArgs, 'listen-client-urls'), 2379);
-    const peer = urlPorts(argValue(local.extraArgs, 'listen-peer-urls'), 2380);
-    checks.push(...[...new Set([...client, ...peer])].map((p) => portCheck(p, mine('etcd'))), {
+    checks.push(...(served.etcd ?? []).map((p) => portCheck(p, mine('etcd'))), {
       name: pathLabel('DirAvailable', local.dataDir),
       run: async (c) => {
         let names: string[] | undefined;
@@ -190,12 +180,12 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP): C
     // would stop the control-plane phase after the PKI was written; found here, before anything is
     name: 'StaticPodPathConflicts',
     run: async (c) => {
-      const [{ checkStaticPodPath }, { readStaticPodPath }] = await Promise.all([import('../../src/render/hygiene.js'), import('../../src/node/context.js')]);
+      const [{ checkStaticPodPath }, { readStaticPodPath }] = await Promise.all([import('../../src/render/hygiene.js'), import('../../src/node/manifests.js')]);
       const dir = s.paths.manifestsDir;
       const entries = await readStaticPodPath(c.fx, dir);
       // the pods kubeboot is about to write, by name (their contents do not matter here)
-      const ours = MANIFEST_NAMES.filter((m) => m !== 'etcd' || s.etcd.local).map((m) => ({
-        path: `${dir}/${m}.yaml`,
+      const ours = MANIFEST_CHECK_ORDER.filter((m) => m !== 'etcd' || s.etcd.local).map((m) => ({
+        path: manifestPath(s, m),
         content: `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${m}\n  namespace: kube-system\n`,
       }));
       const { conflicts } = checkStaticPodPath(dir, entries, ours, s.paths.tmpDir);
@@ -266,7 +256,7 @@ export const preflight: Phase<InitContext> = {
     const needsRoot = ctx.options.root === '' && !ctx.options.dryRun;
     const none: PreflightOutcome = { warnings: [], errors: [], infos: [] };
     const first = needsRoot ? await runChecks(ctx, privileged) : none;
-    const rest = first.errors.length > 0 ? none : await runChecks(ctx, initChecks(ctx, await kubebootOwnership(ctx)));
+    const rest = first.errors.length > 0 ? none : await runChecks(ctx, initChecks(ctx, await kubebootOwnership(ctx), await servedPorts(ctx)));
     const warnings = [...first.warnings, ...rest.warnings];
     const errors = [...first.errors, ...rest.errors];
     for (const i of rest.infos) ctx.out.log('preflight', i);

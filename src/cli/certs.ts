@@ -4,16 +4,16 @@ import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
 import { ConfigError } from '../errors.js';
 import { checkExpiration, expirationJson, expirationTables, itemCertPath } from '../pki/expiration.js';
-import { loadLifecycleSpec, type LifecycleSpec } from '../node/spec.js';
+import { loadNodeSpec, type NodeSpec } from '../node/spec.js';
+import { CONTROL_PLANE_COMPONENTS } from '../components.js';
 import { andList, componentsFor, renewItems, RENEW_NAMES } from '../pki/items.js';
 import { renewItem, type RenewOutcome } from '../pki/renew.js';
 import { toYaml } from '../render/yaml.js';
 import { recordFiles } from '../node/state.js';
-import { parseDuration } from '../util/duration.js';
 import { Output } from '../workflow/events.js';
 import { readConfigFile } from './init.js';
 import { makeReporter, stderr, stdout } from './io.js';
-import { globalOptions, type GlobalOptions } from './options.js';
+import { flagValue, globalOptions, type GlobalOptions } from './options.js';
 import { interruptSignal } from './signals.js';
 
 interface CommonOpts {
@@ -21,17 +21,17 @@ interface CommonOpts {
   certDir?: string;
 }
 
-async function lifecycleSpec(g: GlobalOptions, o: CommonOpts, fx: RealEffects): Promise<LifecycleSpec> {
+async function lifecycleSpec(g: GlobalOptions, o: CommonOpts, fx: RealEffects): Promise<NodeSpec> {
   if (o.certDir !== undefined && !o.certDir.startsWith('/')) {
     throw new ConfigError(`--cert-dir: "${o.certDir}" is not an absolute path`, [], { hint: 'give the directory of the PKI, e.g. /etc/kubernetes/pki' });
   }
   const file = o.config !== undefined ? await readConfigFile(o.config) : undefined;
   const host = await gatherHostFacts(fx);
   void g;
-  return loadLifecycleSpec(fx, host, file, o.certDir);
+  return loadNodeSpec(fx, host, { command: 'certs', file, flags: o.certDir !== undefined ? { certDir: o.certDir } : {}, unknownNode: 'defaults' });
 }
 
-function sourceText(ls: LifecycleSpec): string {
+function sourceText(ls: NodeSpec): string {
   if (ls.source === 'defaults') return 'kubeadm\'s default configuration (no --config, and no configuration recorded by kubeboot init on this node)';
   return ls.fromRecorded ? `what kubeboot init recorded in ${ls.source}` : `the configuration file ${ls.source}`;
 }
@@ -39,10 +39,7 @@ function sourceText(ls: LifecycleSpec): string {
 export async function runCheckExpiration(cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
   const o = cmd.opts() as CommonOpts & { o?: string };
-  const format = o.o;
-  if (format !== undefined && !['text', 'json', 'yaml'].includes(format)) {
-    throw new ConfigError(`-o: invalid value "${format}": valid values are text, json, yaml`);
-  }
+  const format = flagValue(cmd, 'o') as string | undefined;
   if (g.output === 'json' && format !== undefined && format !== 'json') {
     // --output json promises JSON lines and nothing else on stdout
     throw new ConfigError(`-o ${format} cannot be combined with --output json: use one of them`, [], {
@@ -79,8 +76,7 @@ export function restartAdvice(names: readonly string[], all: boolean): string[] 
   if (names.length === 0) return [];
   if (components.length === 0) return [`No control-plane component reads the renewed file${names.length === 1 ? '' : 's'} (${names.join(', ')}); nothing needs a restart.`];
   // kubeadm's order in this message: kube-apiserver, kube-controller-manager, kube-scheduler and etcd
-  const order = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'];
-  const listed = order.filter((c) => (components as string[]).includes(c));
+  const listed = [...CONTROL_PLANE_COMPONENTS, 'etcd'].filter((c) => (components as string[]).includes(c));
   const lines = [
     `${all ? 'Done renewing certificates. ' : ''}You must restart the ${andList(listed)}, so that ${listed.length === 1 ? 'it uses' : 'they can use'} the new certificates.`,
   ];
@@ -90,12 +86,8 @@ export function restartAdvice(names: readonly string[], all: boolean): string[] 
 export async function runRenew(name: string, cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
   const o = cmd.opts() as CommonOpts & { restart?: boolean; waitTimeout?: string };
-  let timeoutMs: number | undefined;
-  if (o.waitTimeout !== undefined) {
-    timeoutMs = parseDuration(o.waitTimeout);
-    if (timeoutMs === undefined || timeoutMs <= 0) throw new ConfigError(`--wait-timeout: "${o.waitTimeout}" is not a positive duration (e.g. 4m0s, 90s)`);
-    if (!o.restart) throw new ConfigError('--wait-timeout is only meaningful with --restart');
-  }
+  const timeoutMs = flagValue(cmd, 'wait-timeout') as number | undefined;
+  if (timeoutMs !== undefined && !o.restart) throw new ConfigError('--wait-timeout is only meaningful with --restart');
   const fx = new RealEffects(g.root);
   const ls = await lifecycleSpec(g, o, fx);
   const spec = ls.spec;
@@ -135,7 +127,7 @@ export async function runRenew(name: string, cmd: Command): Promise<void> {
   if (o.restart && components.length > 0) {
     out.log('', '');
     out.log('renew', `Restarting ${andList(components)} so that ${components.length === 1 ? 'it uses' : 'they use'} the new certificates`);
-    const { restartComponents } = await import('../node/rollout.js');
+    const { restartComponents } = await import('../node/swap.js');
     const restartFiles: { path: string; mode: number; by: string }[] = [];
     try {
       const results = await restartComponents({

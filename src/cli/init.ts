@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { PRELOADED_PATCHES, WRITTEN_FILES, type InitContext } from '../node/context.js';
+import { PRELOADED_PATCHES, WRITTEN_FILES, nodeContext, type InitContext } from '../node/context.js';
 import { DryRunEffects } from '../effects/dryrun.js';
 import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
@@ -11,7 +11,6 @@ import type { LoadedPatches } from '../render/patches.js';
 import { ConfigError } from '../errors.js';
 import { Output } from '../workflow/events.js';
 import { runWorkflow } from '../workflow/run.js';
-import { Slots } from '../workflow/slots.js';
 import { LedgerTrackingEffects, RECORDED_CONFIG, STATE_DIR, recordConfig, recordFiles, removeStaleTempFiles } from '../node/state.js';
 import { makeReporter, useListr } from './io.js';
 import { checkConfigMixing, configFlags, globalOptions, waitOptions } from './options.js';
@@ -71,22 +70,22 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
   const probe: Effects = new RealEffects(g.root);
   const host = await gatherHostFacts(probe);
   const loaded = await loadConfig(file, flags, host);
-  const patches = await checkPatchesDirectory(loaded.spec.patchesDirectory, flags.patches !== undefined ? '--patches' : `${file?.path ?? 'config'}: InitConfiguration.patches.directory`);
+  const patches = await checkPatchesDirectory(loaded.spec.patchesDirectory, flags['patches'] !== undefined ? '--patches' : `${file?.path ?? 'config'}: InitConfiguration.patches.directory`);
   const dryRun = Boolean(opts.dryRun) || loaded.spec.documents.init.dryRun === true;
+  out.simulated = dryRun;
   // Every file goes into the ledger before it is written (crash consistency: a killed run's files are still known
   // as kubeboot's to a re-run and to reset).
   const fx: Effects = dryRun ? new DryRunEffects(g.root) : new LedgerTrackingEffects(probe, () => out.currentPhase ?? 'init');
   for (const w of loaded.warnings) out.warn(w);
 
   const ignore = new Set(loaded.spec.ignorePreflightErrors);
-  const ctx: InitContext = {
+  const ctx: InitContext = nodeContext({
     spec: loaded.spec,
     host,
     fx,
     out,
     options: { dryRun, root: g.root, ignorePreflightErrors: ignore, verbose: g.verbose, ...wait, signal: interruptSignal() },
-    slots: new Slots(),
-  };
+  });
   if (patches) ctx.slots.set(PRELOADED_PATCHES, patches);
   out.log('init', `Using Kubernetes version: ${loaded.spec.kubernetesVersion}`);
   if (dryRun) out.log('dryrun', `Writing files into "${(fx as DryRunEffects).dir}" instead of ${g.root ? `"${g.root}"` : 'the host'}`);
@@ -97,7 +96,7 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
     if (stale.length > 0) out.log('init', `Removed ${stale.length} temporary file(s) an interrupted kubeboot run left behind: ${stale.join(', ')}`);
   }
   const { INIT_PHASES } = await import('../../phases/index.js');
-  const skip = flags.skipPhases ?? loaded.spec.skipPhases;
+  const skip = loaded.spec.skipPhases;
   // The ledger already lists every file this run wrote (LedgerTrackingEffects records each one before writing it),
   // also when a phase fails or the process is killed, so that reset can clean up.
   const result = await runWorkflow({

@@ -1,10 +1,8 @@
 /** Turns commander's parsed options into typed values; every error names the flag. */
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { ConfigFlags } from '../config/load.js';
 import { ConfigError } from '../errors.js';
-import { parseDuration } from '../util/duration.js';
-import { allowedWithConfig, parseArgsFlag, parseGatesFlag } from './flags.js';
+import { FLAGS, FlagError, allowedWithConfig, flagDef, parseFlagValue, type ConfigFlags, type FlagValue } from '../config/flags.js';
 
 export interface GlobalOptions {
   root: string;
@@ -63,63 +61,38 @@ export function checkConfigMixing(cmd: Command): void {
   }
 }
 
-function list(v: unknown): string[] | undefined {
-  if (v === undefined) return undefined;
-  const arr = Array.isArray(v) ? v : [v];
-  return arr.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+/** A flag's value as the user typed it, parsed by the flag table; undefined when not given. Errors are exit 3. */
+export function flagValue(cmd: Command, name: string): FlagValue | undefined {
+  const def = flagDef(name);
+  const key = def.name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const raw = (cmd.opts() as Record<string, unknown>)[key];
+  if (raw === undefined) return undefined;
+  // a negated flag (--no-rollback) has commander's default true: only an explicit --no-x counts as given
+  if (def.kind === 'negated' && cmd.getOptionValueSource(key) !== 'cli') return undefined;
+  try {
+    return parseFlagValue(def, raw);
+  } catch (err) {
+    if (err instanceof FlagError) throw new ConfigError(err.message, [], err.hint ? { hint: err.hint } : {});
+    throw err;
+  }
 }
 
-export function configFlags(cmd: Command): ConfigFlags {
-  const o = cmd.opts() as Record<string, unknown>;
-  const f: ConfigFlags = {};
-  const s = (k: string) => (o[k] === undefined ? undefined : String(o[k]));
-  const wrap = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      throw new ConfigError((err as Error).message);
-    }
-  };
-  if (o.apiserverAdvertiseAddress !== undefined) f.advertiseAddress = s('apiserverAdvertiseAddress');
-  if (o.apiserverBindPort !== undefined) {
-    const n = Number(o.apiserverBindPort);
-    if (!Number.isInteger(n)) throw new ConfigError(`--apiserver-bind-port: "${String(o.apiserverBindPort)}" is not a port number (1-65535)`);
-    f.bindPort = n;
+/** The given flags of this command that fill config fields (the flag table's paths), parsed. */
+export function configFlags(cmd: Command, only?: readonly string[]): ConfigFlags {
+  const out: Record<string, FlagValue> = {};
+  for (const opt of cmd.options) {
+    const name = opt.long?.replace(/^--(no-)?/, '');
+    if (!name || (only && !only.includes(name))) continue;
+    const def = FLAGS[name];
+    if (!def?.path) continue;
+    const v = flagValue(cmd, name);
+    if (v !== undefined) out[name] = v;
   }
-  if (o.nodeName !== undefined) f.nodeName = s('nodeName');
-  if (o.criSocket !== undefined) f.criSocket = s('criSocket');
-  if (o.certDir !== undefined) f.certDir = s('certDir');
-  if (o.apiserverCertExtraSans !== undefined) f.certSANs = list(o.apiserverCertExtraSans);
-  if (o.controlPlaneEndpoint !== undefined) f.controlPlaneEndpoint = s('controlPlaneEndpoint');
-  if (o.kubernetesVersion !== undefined) f.kubernetesVersion = s('kubernetesVersion');
-  if (o.podNetworkCidr !== undefined) f.podSubnet = s('podNetworkCidr');
-  if (o.serviceCidr !== undefined) f.serviceSubnet = s('serviceCidr');
-  if (o.serviceDnsDomain !== undefined) f.dnsDomain = s('serviceDnsDomain');
-  if (o.imageRepository !== undefined) f.imageRepository = s('imageRepository');
-  if (o.featureGates !== undefined) f.featureGates = wrap(() => parseGatesFlag(String(o.featureGates)));
-  if (o.patches !== undefined) f.patches = s('patches');
-  if (o.skipPhases !== undefined) f.skipPhases = list(o.skipPhases);
-  if (o.ignorePreflightErrors !== undefined) f.ignorePreflightErrors = list(o.ignorePreflightErrors);
-  if (o.apiserverExtraArgs !== undefined) f.apiserverExtraArgs = wrap(() => parseArgsFlag('apiserver-extra-args', String(o.apiserverExtraArgs)));
-  if (o.controllerManagerExtraArgs !== undefined) {
-    f.controllerManagerExtraArgs = wrap(() => parseArgsFlag('controller-manager-extra-args', String(o.controllerManagerExtraArgs)));
-  }
-  if (o.schedulerExtraArgs !== undefined) f.schedulerExtraArgs = wrap(() => parseArgsFlag('scheduler-extra-args', String(o.schedulerExtraArgs)));
-  return f;
+  return out;
 }
 
+/** --wait-for and --wait-timeout (init). */
 export function waitOptions(cmd: Command): { waitFor: string[]; waitTimeoutMs: number | undefined } {
-  const o = cmd.opts() as { waitFor?: unknown; waitTimeout?: string };
-  const waitFor = list(o.waitFor) ?? ['all'];
-  const valid = ['all', 'kubelet', 'components', 'mirror-pods'];
-  const bad = waitFor.filter((w) => !valid.includes(w));
-  if (bad.length > 0) throw new ConfigError(`--wait-for: unknown target(s) ${bad.join(', ')}: valid are ${valid.join(', ')}`);
-  let waitTimeoutMs: number | undefined;
-  if (o.waitTimeout !== undefined) {
-    waitTimeoutMs = parseDuration(o.waitTimeout);
-    if (waitTimeoutMs === undefined || waitTimeoutMs <= 0) {
-      throw new ConfigError(`--wait-timeout: "${o.waitTimeout}" is not a positive duration (e.g. 4m0s, 90s)`);
-    }
-  }
-  return { waitFor, waitTimeoutMs };
+  const waitFor = (flagValue(cmd, 'wait-for') as string[] | undefined) ?? ['all'];
+  return { waitFor, waitTimeoutMs: flagValue(cmd, 'wait-timeout') as number | undefined };
 }

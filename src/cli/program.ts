@@ -1,22 +1,29 @@
 /** The commander tree. `init phase …` and the phase list in `init --help` come from phases/index.ts. */
 import { Command, Option } from 'commander';
-import type { InitContext } from '../node/context.js';
 import type { Phase } from '../workflow/phase.js';
-import { FLAGS, INIT_FLAGS, type FlagDef } from './flags.js';
+import { COMPONENT_TABLE, STATIC_POD_COMPONENTS } from '../components.js';
+import { INIT_FLAGS, flagDef, type FlagDef } from '../config/flags.js';
 
 export const KUBEBOOT_VERSION = '0.1.0';
 
-function addFlag(cmd: Command, def: FlagDef): void {
-  const long = `--${def.name}`;
-  const flags = def.kind === 'boolean' ? long : `${long} <${def.placeholder ?? 'value'}>`;
-  const opt = new Option(def.short ? `-${def.short}, ${flags}` : flags, def.description);
+function addFlag(cmd: Command, def: FlagDef, description?: string, required = false): void {
+  const long = def.shortOnly ? `-${def.name}` : def.kind === 'negated' ? `--no-${def.name}` : `--${def.name}`;
+  const flags = def.kind === 'boolean' || def.kind === 'negated' ? long : `${long} <${def.placeholder ?? 'value'}>`;
+  const opt = new Option(def.short ? `-${def.short}, ${flags}` : flags, description ?? def.description);
   if (def.defaultText) opt.default(undefined, def.defaultText);
+  if (required) opt.makeOptionMandatory();
   cmd.addOption(opt);
 }
 
-export function phaseListText(tree: readonly Phase<InitContext>[]): string {
+/** Adds the flag table's options to a command; a command may word a flag's help for itself. */
+function addFlags(cmd: Command, names: readonly string[], help: Readonly<Record<string, string>> = {}, required: readonly string[] = []): Command {
+  for (const n of names) addFlag(cmd, flagDef(n), help[n], required.includes(n));
+  return cmd;
+}
+
+export function phaseListText<C>(tree: readonly Phase<C>[], command = 'init'): string {
   const lines: string[] = [];
-  const walk = (ps: readonly Phase<InitContext>[], depth: number) => {
+  const walk = (ps: readonly Phase<C>[], depth: number) => {
     for (const p of ps) {
       if (p.hidden) continue;
       const name = depth === 0 ? p.name : `${'  '.repeat(depth)}/${p.name}`;
@@ -25,7 +32,7 @@ export function phaseListText(tree: readonly Phase<InitContext>[]): string {
     }
   };
   walk(tree, 0);
-  return `\nThe "init" command executes the following phases:\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`;
+  return `\nThe "${command}" command executes the following phases:\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`;
 }
 
 /**
@@ -43,17 +50,14 @@ function reclaimPhaseOptions(cmd: Command): Command {
   return cmd;
 }
 
-function addPhaseCommands(parent: Command, phases: readonly Phase<InitContext>[], prefix: string, onRun: (cmd: Command, filter: string) => Promise<void>): void {
+function addPhaseCommands<C>(parent: Command, phases: readonly Phase<C>[], prefix: string, onRun: (cmd: Command, filter: string) => Promise<void>): void {
   for (const p of phases) {
     if (p.hidden) continue;
     const path = prefix ? `${prefix}/${p.name}` : p.name;
     const cmd = new Command(p.name).description(p.long ?? p.short);
     const flagNames = p.flags ?? [];
     const attachFlags = (c: Command) => {
-      for (const f of flagNames) {
-        const def = FLAGS[f];
-        if (def) addFlag(c, def);
-      }
+      addFlags(c, flagNames);
     };
     if (p.phases && p.phases.length > 0) {
       const all = new Command('all').description(`Run all ${p.name} phases`);
@@ -70,7 +74,7 @@ function addPhaseCommands(parent: Command, phases: readonly Phase<InitContext>[]
 }
 
 export async function buildProgram(): Promise<Command> {
-  const { INIT_PHASES } = await import('../../phases/index.js');
+  const { INIT_PHASES, RESET_PHASES } = await import('../../phases/index.js');
   const program = new Command('kubeboot')
     .description('A kubeadm-style control-plane bootstrapper: PKI, kubeconfigs, static pod manifests, kubelet start, and a wait that explains failures.')
     .version(KUBEBOOT_VERSION, '--version', 'print the kubeboot version')
@@ -86,7 +90,7 @@ export async function buildProgram(): Promise<Command> {
   };
 
   const init = new Command('init').description('Run this command in order to set up the Kubernetes control plane');
-  for (const f of INIT_FLAGS) addFlag(init, FLAGS[f] as FlagDef);
+  addFlags(init, INIT_FLAGS);
   init.addHelpText('after', phaseListText(INIT_PHASES));
   init.action(async (_o, c: Command) => runInit(c, undefined));
   const phase = new Command('phase').description('Use this command to invoke single phase of the init workflow');
@@ -96,87 +100,88 @@ export async function buildProgram(): Promise<Command> {
 
   const config = new Command('config').description('Print, validate and migrate kubeadm configuration files');
   const print = new Command('print').description('Print configuration');
-  print
-    .command('init-defaults')
-    .description('Print default init configuration, that can be used for \'kubeboot init\'')
-    .option('--kubernetes-version <VERSION>', 'the Kubernetes version the defaults are for')
-    .action(async (_o, c: Command) => (await import('./config-cmd.js')).printInitDefaults(c));
+  addFlags(print.command('init-defaults').description("Print default init configuration, that can be used for 'kubeboot init'"), ['kubernetes-version'], {
+    'kubernetes-version': 'the Kubernetes version the defaults are for',
+  }).action(async (_o, c: Command) => (await import('./config-cmd.js')).printInitDefaults(c));
   config.addCommand(print);
-  config
-    .command('validate')
-    .description('Read a file containing the kubeadm configuration API and report any validation problems')
-    .requiredOption('--config <FILE>', 'path to a kubeadm configuration file')
-    .action(async (_o, c: Command) => (await import('./config-cmd.js')).validateConfig(c));
-  config
-    .command('migrate')
-    .description('Read an older version of the kubeadm configuration API types from a file, and output the similar config object for the newer version')
-    .requiredOption('--old-config <FILE>', 'path to the kubeadm config file that is using an old API version')
-    .option('--new-config <FILE>', 'path to the resulting equivalent kubeadm config file (default: standard output); never overwrites an existing file')
-    .action(async (_o, c: Command) => (await import('./config-cmd.js')).migrateConfig(c));
+  addFlags(config.command('validate').description('Read a file containing the kubeadm configuration API and report any validation problems'), ['config'], {}, ['config']).action(
+    async (_o, c: Command) => (await import('./config-cmd.js')).validateConfig(c),
+  );
+  addFlags(
+    config
+      .command('migrate')
+      .description('Read an older version of the kubeadm configuration API types from a file, and output the similar config object for the newer version'),
+    ['old-config', 'new-config'],
+    {},
+    ['old-config'],
+  ).action(async (_o, c: Command) => (await import('./config-cmd.js')).migrateConfig(c));
   program.addCommand(config);
 
   // regenerate / restart one component (src/cli/regenerate.ts, src/cli/restart.ts; loaded when they run)
-  const args = 'NAME=VALUE,…';
-  const componentsText = 'etcd, kube-apiserver, kube-controller-manager or kube-scheduler';
-  program
-    .command('regenerate')
-    .description('Re-render one static Pod manifest from the configuration (recorded at init, or --config) and apply it safely: diff, backup, atomic write, wait for a new Ready pod, rollback on failure')
-    .argument('<component>', componentsText)
-    .option('--config <FILE>', 'a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml)')
-    .option('--extra-args <' + args + '>', 'flags of the component, merged over its extraArgs (same name replaces)')
-    .option('--apiserver-extra-args <' + args + '>', 'kubeadm\'s name of --extra-args for kube-apiserver')
-    .option('--controller-manager-extra-args <' + args + '>', 'kubeadm\'s name of --extra-args for kube-controller-manager')
-    .option('--scheduler-extra-args <' + args + '>', 'kubeadm\'s name of --extra-args for kube-scheduler')
-    .option('--dry-run', 'print the diff and what would be done; change nothing')
-    .option('--wait-timeout <DURATION>', 'how long to wait for the new pod (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)')
-    .option('--no-rollback', 'keep the new manifest when its pod is not Ready in time')
-    .action(async (component: string, _o, c: Command) => (await import('./regenerate.js')).runRegenerate(component, c));
-  program
-    .command('restart')
-    .description('Make the kubelet recreate one static pod without a configuration change (e.g. after certificate renewal) and wait for its new container to be Ready')
-    .argument('<component>', componentsText)
-    .option('--config <FILE>', 'a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml)')
-    .option('--dry-run', 'print what would be done; change nothing')
-    .option('--wait-timeout <DURATION>', 'how long to wait for the new pod (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)')
-    .option('--no-rollback', 'keep the new manifest when its pod is not Ready in time')
-    .action(async (component: string, _o, c: Command) => (await import('./restart.js')).runRestart(component, c));
+  const componentsText = `${STATIC_POD_COMPONENTS.slice(0, -1).join(', ')} or ${STATIC_POD_COMPONENTS[STATIC_POD_COMPONENTS.length - 1]}`;
+  const recorded = 'a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml)';
+  const podWait = 'how long to wait for the new pod (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)';
+  addFlags(
+    program
+      .command('regenerate')
+      .description('Re-render one static Pod manifest from the configuration (recorded at init, or --config) and apply it safely: diff, backup, atomic write, wait for a new Ready pod, rollback on failure')
+      .argument('<component>', componentsText),
+    ['config', 'extra-args', ...COMPONENT_TABLE.flatMap((r) => (r.extraArgsFlag ? [r.extraArgsFlag] : [])), 'dry-run', 'wait-timeout', 'rollback'],
+    {
+      config: recorded,
+      ...Object.fromEntries(COMPONENT_TABLE.flatMap((r) => (r.extraArgsFlag ? [[r.extraArgsFlag, `kubeadm's name of --extra-args for ${r.name}`]] : []))),
+      'dry-run': 'print the diff and what would be done; change nothing',
+      'wait-timeout': podWait,
+    },
+  ).action(async (component: string, _o, c: Command) => (await import('./regenerate.js')).runRegenerate(component, c));
+  addFlags(
+    program
+      .command('restart')
+      .description('Make the kubelet recreate one static pod without a configuration change (e.g. after certificate renewal) and wait for its new container to be Ready')
+      .argument('<component>', componentsText),
+    ['config', 'dry-run', 'wait-timeout', 'rollback'],
+    { config: recorded, 'dry-run': 'print what would be done; change nothing', 'wait-timeout': podWait },
+  ).action(async (component: string, _o, c: Command) => (await import('./restart.js')).runRestart(component, c));
 
   // certificate lifecycle and reset (src/cli/certs.ts, src/cli/reset.ts; loaded when they run)
   const { RENEW_NAMES, renewItems } = await import('../pki/items.js');
   const renewLong = new Map(renewItems().map((i) => [i.name, i.longName]));
   const certs = new Command('certs').description('Commands related to handling kubernetes certificates');
-  const certFlags = (c: Command) =>
-    c
-      .option('--config <FILE>', 'a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml, else kubeadm\'s defaults)')
-      .option('--cert-dir <DIR>', 'the path where the certificates are stored (default: certificatesDir of the configuration, /etc/kubernetes/pki)');
-  certFlags(
-    certs
-      .command('check-expiration')
-      .description('Check certificates expiration for a Kubernetes cluster: the leaf and kubeconfig client certificates, then the CAs')
-      .option('-o <FORMAT>', 'output format: text (kubeadm\'s tables), json or yaml (a CertificateExpirationInfo, output.kubeadm.k8s.io/v1alpha3)'),
+  const certHelp = {
+    config: "a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml, else kubeadm's defaults)",
+    'cert-dir': 'the path where the certificates are stored (default: certificatesDir of the configuration, /etc/kubernetes/pki)',
+    'wait-timeout': 'with --restart: how long to wait for each component (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)',
+  };
+  addFlags(
+    certs.command('check-expiration').description('Check certificates expiration for a Kubernetes cluster: the leaf and kubeconfig client certificates, then the CAs'),
+    ['o', 'config', 'cert-dir'],
+    certHelp,
   ).action(async (_o, c: Command) => (await import('./certs.js')).runCheckExpiration(c));
   const renew = new Command('renew').description('Renew certificates for a Kubernetes cluster (new key, same subject, SANs and usages; CAs and kubelet.conf are never renewed)');
   for (const n of [...RENEW_NAMES, 'all']) {
-    certFlags(
-      renew
-        .command(n)
-        .description(n === 'all' ? 'Renew all available certificates' : `Renew the ${renewLong.get(n) ?? n}`)
-        .option('--restart', 'then restart the components that use the renewed files (kubeboot restart\'s path) and wait for them')
-        .option('--wait-timeout <DURATION>', 'with --restart: how long to wait for each component (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)'),
-    ).action(async (_o, c: Command) => (await import('./certs.js')).runRenew(n, c));
+    addFlags(renew.command(n).description(n === 'all' ? 'Renew all available certificates' : `Renew the ${renewLong.get(n) ?? n}`), ['restart', 'wait-timeout', 'config', 'cert-dir'], certHelp).action(
+      async (_o, c: Command) => (await import('./certs.js')).runRenew(n, c),
+    );
   }
   certs.addCommand(renew);
   program.addCommand(certs);
 
-  program
-    .command('reset')
-    .description('Performs a best effort revert of changes made to this host by \'kubeboot init\': removes only the files kubeboot wrote (its ledger)')
-    .option('-f, --force', 'reset the node without prompting for confirmation')
-    .option('--dry-run', 'print what would be removed; change nothing')
-    .option('--config <FILE>', 'a kubeadm configuration file (default: the configuration init recorded, else kubeadm\'s defaults)')
-    .option('--cert-dir <DIR>', 'the directory where the certificates are stored (where files kubeboot did not create are looked for)')
-    .option('--wait-timeout <DURATION>', 'how long to wait for the control-plane pods to stop (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)')
-    .action(async (_o, c: Command) => (await import('./reset.js')).runReset(c));
+  const runReset = async (c: Command, filter: string | undefined) => (await import('./reset.js')).runReset(c, filter);
+  const reset = addFlags(
+    program.command('reset').description("Performs a best effort revert of changes made to this host by 'kubeboot init': removes only the files kubeboot wrote (its ledger)"),
+    ['force', 'dry-run', 'config', 'cert-dir', 'wait-timeout', 'skip-phases'],
+    {
+      'dry-run': 'print what would be removed; change nothing',
+      config: "a kubeadm configuration file (default: the configuration init recorded, else kubeadm's defaults)",
+      'cert-dir': 'the directory where the certificates are stored (where files kubeboot did not create are looked for)',
+      'wait-timeout': 'how long to wait for the control-plane pods to stop (default: timeouts.controlPlaneComponentHealthCheck, 4m0s)',
+    },
+  );
+  reset.addHelpText('after', phaseListText(RESET_PHASES, 'reset'));
+  reset.action(async (_o, c: Command) => runReset(c, undefined));
+  const resetPhase = new Command('phase').description('Use this command to invoke single phase of the reset workflow');
+  addPhaseCommands(resetPhase, RESET_PHASES, '', runReset);
+  reset.addCommand(resetPhase);
 
   program
     .command('version')

@@ -10,66 +10,48 @@
  */
 import type { Command } from 'commander';
 import type { Arg } from '../config/spec.js';
-import type { InitContext } from '../node/context.js';
 import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
 import { ConfigError, PreflightError } from '../errors.js';
 import type { StaticPodComponent } from '../render/templates.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { Output } from '../workflow/events.js';
-import { Slots } from '../workflow/slots.js';
-import { parseArgsFlag } from './flags.js';
+import type { ConfigFlags } from '../config/flags.js';
 import { makeReporter } from './io.js';
-import { globalOptions, type GlobalOptions } from './options.js';
+import { flagValue, globalOptions, type GlobalOptions } from './options.js';
 import { interruptSignal } from './signals.js';
-import { COMPONENTS, isComponent } from '../node/rollout.js';
-
-/** kubeadm's per-component flag names (etcd has none). */
-const KUBEADM_ARGS_FLAG: Readonly<Record<string, { key: 'apiserverExtraArgs' | 'controllerManagerExtraArgs' | 'schedulerExtraArgs'; component: StaticPodComponent }>> = {
-  'apiserver-extra-args': { key: 'apiserverExtraArgs', component: 'kube-apiserver' },
-  'controller-manager-extra-args': { key: 'controllerManagerExtraArgs', component: 'kube-controller-manager' },
-  'scheduler-extra-args': { key: 'schedulerExtraArgs', component: 'kube-scheduler' },
-};
-
+import { COMPONENT_TABLE, STATIC_POD_COMPONENTS, componentRow, isComponent, initPhaseCommand, manifestPath } from '../components.js';
+import { nodeContext, type NodeContext } from '../node/context.js';
 
 export function checkComponent(command: string, name: string): StaticPodComponent {
   if (!isComponent(name)) {
-    throw new ConfigError(`${command}: unknown component "${name}": valid components are ${COMPONENTS.join(', ')}`, [], {
+    throw new ConfigError(`${command}: unknown component "${name}": valid components are ${STATIC_POD_COMPONENTS.join(', ')}`, [], {
       hint: `for example: kubeboot ${command} kube-apiserver`,
     });
   }
   return name;
 }
 
-/** --extra-args plus kubeadm's flag for this component; a kubeadm flag of another component is an error naming it. */
-function extraArgs(component: StaticPodComponent, o: Record<string, unknown>): Arg[] {
-  const out: Arg[] = [];
-  const parse = (flag: string, value: unknown) => {
-    try {
-      out.push(...parseArgsFlag(flag, String(value)));
-    } catch (err) {
-      throw new ConfigError((err as Error).message, [], { hint: `give --${flag} as <flagname>=<value>[,<flagname>=<value>…]` });
-    }
-  };
-  for (const [flag, def] of Object.entries(KUBEADM_ARGS_FLAG)) {
-    const value = o[def.key];
-    if (value === undefined) continue;
-    if (def.component !== component) {
-      throw new ConfigError(`--${flag} sets flags of ${def.component}, not of ${component}`, [], {
+/**
+ * --extra-args plus kubeadm's flag for this component (--apiserver-extra-args, …), as the config flag that fills the
+ * component's extraArgs; kubeadm's flag of another component is an error naming it.
+ */
+function extraArgs(component: StaticPodComponent, cmd: Command): { flags: ConfigFlags; args: Arg[] } {
+  const args: Arg[] = [];
+  for (const row of COMPONENT_TABLE) {
+    if (!row.extraArgsFlag) continue;
+    const v = flagValue(cmd, row.extraArgsFlag) as Arg[] | undefined;
+    if (v === undefined) continue;
+    if (row.name !== component) {
+      throw new ConfigError(`--${row.extraArgsFlag} sets flags of ${row.name}, not of ${component}`, [], {
         hint: `use --extra-args for ${component}${component === 'etcd' ? ' (kubeadm has no etcd flag)' : ''}`,
       });
     }
-    parse(flag, value);
+    args.push(...v);
   }
-  if (o.extraArgs !== undefined) parse('extra-args', o.extraArgs);
-  return out;
-}
-
-export function waitTimeout(o: { waitTimeout?: string }): number | undefined {
-  if (o.waitTimeout === undefined) return undefined;
-  const ms = parseDuration(o.waitTimeout);
-  if (ms === undefined || ms <= 0) throw new ConfigError(`--wait-timeout: "${o.waitTimeout}" is not a positive duration (e.g. 4m0s, 90s)`);
-  return ms;
+  args.push(...((flagValue(cmd, 'extra-args') as Arg[] | undefined) ?? []));
+  if (args.length === 0) return { flags: {}, args };
+  return { flags: { [componentRow(component).extraArgsFlag ?? 'etcd-extra-args']: args }, args };
 }
 
 export async function readConfigOption(o: { config?: string }): Promise<{ path: string; text: string } | undefined> {
@@ -78,16 +60,9 @@ export async function readConfigOption(o: { config?: string }): Promise<{ path: 
   return readConfigFile(o.config);
 }
 
-/** The context the manifest renderer of the init phases takes. */
-export function renderContext(spec: InitContext['spec'], host: InitContext['host'], fx: RealEffects, out: Output, g: GlobalOptions): InitContext {
-  return {
-    spec,
-    host,
-    fx,
-    out,
-    options: { dryRun: false, root: g.root, ignorePreflightErrors: new Set(), verbose: g.verbose, waitTimeoutMs: undefined, waitFor: ['all'] },
-    slots: new Slots(),
-  };
+/** The context regenerate and restart render and write in (no dry-run branch: they say what they would do themselves). */
+export function commandContext(spec: NodeContext['spec'], host: NodeContext['host'], fx: RealEffects, out: Output, g: GlobalOptions, waitTimeoutMs?: number): NodeContext {
+  return nodeContext({ spec, host, fx, out, options: { dryRun: false, root: g.root, verbose: g.verbose, waitTimeoutMs, signal: interruptSignal() } });
 }
 
 function upToDate(out: Output, component: StaticPodComponent, path: string, dryRun: boolean): void {
@@ -97,12 +72,12 @@ function upToDate(out: Output, component: StaticPodComponent, path: string, dryR
 
 export async function runRegenerate(name: string, cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
-  const o = cmd.opts() as Record<string, unknown> & { config?: string; dryRun?: boolean; waitTimeout?: string; rollback?: boolean };
+  const o = cmd.opts() as { config?: string };
   const component = checkComponent('regenerate', name);
-  const args = extraArgs(component, o);
-  const timeoutOverride = waitTimeout(o);
-  const rollback = o.rollback !== false;
-  const dryRun = o.dryRun === true;
+  const { flags, args } = extraArgs(component, cmd);
+  const timeoutOverride = flagValue(cmd, 'wait-timeout') as number | undefined;
+  const rollback = flagValue(cmd, 'rollback') !== false;
+  const dryRun = flagValue(cmd, 'dry-run') === true;
 
   const reporter = makeReporter(g);
   const fx = new RealEffects(g.root);
@@ -110,11 +85,13 @@ export async function runRegenerate(name: string, cmd: Command): Promise<void> {
 
   const file = await readConfigOption(o);
   const out = new Output(reporter);
-  const [{ applyManifest, loadNodeSpec, manifestPathOf, mirrorPodName, initPhaseFor }, { LEDGER, RECORDED_CONFIG, recordConfig, recordFiles }] = await Promise.all([
-    import('../node/rollout.js'),
+  const [{ applyManifest }, { loadNodeSpec }, { mirrorPodOf }, { LEDGER, RECORDED_CONFIG, recordConfig, recordFiles }] = await Promise.all([
+    import('../node/swap.js'),
+    import('../node/spec.js'),
+    import('../node/names.js'),
     import('../node/state.js'),
   ]);
-  const node = await loadNodeSpec(fx, host, 'regenerate', file, { component, args });
+  const node = await loadNodeSpec(fx, host, { command: 'regenerate', file, flags, unknownNode: 'refuse' });
   const spec = node.spec;
   for (const w of node.warnings) out.warn(w);
   if (component === 'etcd' && !spec.etcd.local) {
@@ -122,18 +99,18 @@ export async function runRegenerate(name: string, cmd: Command): Promise<void> {
       hint: 'regenerate kube-apiserver to change how it reaches the external etcd',
     });
   }
-  const path = manifestPathOf(spec, component);
+  const path = manifestPath(spec, component);
   const current = await fx.readFile(path);
   if (!current) {
     throw new PreflightError(`the static Pod manifest of ${component} does not exist: ${path}`, [], {
-      hint: `regenerate changes a manifest kubeboot wrote; create it with '${initPhaseFor(component)}'`,
+      hint: `regenerate changes a manifest kubeboot wrote; create it with '${initPhaseCommand(component)}'`,
     });
   }
   const usingLine = `Using the configuration ${node.fromRecorded ? 'recorded at init in' : 'from'} "${node.source}"${args.length ? ` with ${args.map((a) => `--${a.name}=${a.value}`).join(' ')}` : ''}`;
   out.log('regenerate', usingLine);
 
-  const { renderComponentManifest } = await import('../../phases/init/control-plane.js');
-  const rendered = await renderComponentManifest(renderContext(spec, host, fx, out, g), component);
+  const { renderComponentManifest } = await import('../node/manifests.js');
+  const rendered = await renderComponentManifest(commandContext(spec, host, fx, out, g), component);
   if (current.equals(Buffer.from(rendered.content))) {
     upToDate(out, component, path, dryRun);
     reporter.close?.();
@@ -146,7 +123,7 @@ export async function runRegenerate(name: string, cmd: Command): Promise<void> {
   out.log(g.output === 'json' ? 'diff' : '', diff.replace(/\n$/, ''));
   const command = `regenerate ${component}`;
   const timeoutMs = timeoutOverride ?? spec.timeouts.controlPlaneComponentHealthCheckMs;
-  const pod = mirrorPodName(spec, component);
+  const pod = mirrorPodOf(spec, component);
 
   if (dryRun) {
     const t = 'dryrun';

@@ -9,50 +9,53 @@ import type { Command } from 'commander';
 import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
 import { PreflightError } from '../errors.js';
-import { loadNodeSpec, manifestPathOf, mirrorPodName, restartComponents, restartedManifest, restartStamp } from '../node/rollout.js';
+import { manifestPath } from '../components.js';
+import { mirrorPodOf } from '../node/names.js';
+import { loadNodeSpec } from '../node/spec.js';
+import { restartComponents, restartedManifest, restartStamp } from '../node/swap.js';
 import { RESTART_ANNOTATION } from '../render/manifests.js';
 import { recordFiles } from '../node/state.js';
 import { formatDuration } from '../util/duration.js';
 import { Output } from '../workflow/events.js';
 import { makeReporter } from './io.js';
-import { globalOptions } from './options.js';
-import { checkComponent, readConfigOption, renderContext, waitTimeout } from './regenerate.js';
+import { flagValue, globalOptions } from './options.js';
+import { checkComponent, commandContext, readConfigOption } from './regenerate.js';
 import { interruptSignal } from './signals.js';
 
 export async function runRestart(name: string, cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
-  const o = cmd.opts() as { config?: string; dryRun?: boolean; waitTimeout?: string; rollback?: boolean };
+  const o = cmd.opts() as { config?: string };
   const component = checkComponent('restart', name);
-  const timeoutOverride = waitTimeout(o);
-  const rollback = o.rollback !== false;
-  const dryRun = o.dryRun === true;
+  const timeoutOverride = flagValue(cmd, 'wait-timeout') as number | undefined;
+  const rollback = flagValue(cmd, 'rollback') !== false;
+  const dryRun = flagValue(cmd, 'dry-run') === true;
   const file = await readConfigOption(o);
 
   const reporter = makeReporter(g);
   const out = new Output(reporter);
   const fx = new RealEffects(g.root);
   const host = await gatherHostFacts(fx);
-  const node = await loadNodeSpec(fx, host, 'restart', file, undefined);
+  const node = await loadNodeSpec(fx, host, { command: 'restart', file, unknownNode: 'refuse' });
   const spec = node.spec;
   for (const w of node.warnings) out.warn(w);
   if (component === 'etcd' && !spec.etcd.local) {
     throw new PreflightError(`etcd is external in ${node.source}: there is no etcd static pod on this node to restart`);
   }
-  const path = manifestPathOf(spec, component);
+  const path = manifestPath(spec, component);
   const stamp = restartStamp(fx.now());
   // refuses (exit 2) when the manifest is missing; checked before anything else happens
   const { old, next } = await restartedManifest(fx, spec, component, stamp);
 
   // a manifest that differs from the configuration is restarted as it is; say so
-  const { renderComponentManifest } = await import('../../phases/init/control-plane.js');
-  const fresh = await renderComponentManifest(renderContext(spec, host, fx, new Output({ emit: () => undefined }), g), component);
+  const { renderComponentManifest } = await import('../node/manifests.js');
+  const fresh = await renderComponentManifest(commandContext(spec, host, fx, new Output({ emit: () => undefined }), g), component);
   if (fresh.content !== old.toString('utf8')) {
     out.warn(
       `the manifest "${path}" differs from what the configuration in "${node.source}" renders; restart keeps it as it is (only ${RESTART_ANNOTATION} changes). 'kubeboot regenerate ${component}' shows and applies the difference`,
     );
   }
   const timeoutMs = timeoutOverride ?? spec.timeouts.controlPlaneComponentHealthCheckMs;
-  const pod = mirrorPodName(spec, component);
+  const pod = mirrorPodOf(spec, component);
   const command = `restart ${component}`;
   if (dryRun) {
     const t = 'dryrun';

@@ -23,52 +23,9 @@ async function loadSchemas(): Promise<Schemas> {
 
 import { defaultPaths, type ClusterSpec, type EncryptionAlgorithm } from './spec.js';
 import { validateDocuments, type Issue } from './validate.js';
+import { applyConfigFlags, type ConfigFlags } from './flags.js';
 
-/** Values that came from command-line flags (only the ones the user gave). */
-export interface ConfigFlags {
-  advertiseAddress?: string;
-  bindPort?: number;
-  nodeName?: string;
-  criSocket?: string;
-  certDir?: string;
-  certSANs?: string[];
-  controlPlaneEndpoint?: string;
-  kubernetesVersion?: string;
-  podSubnet?: string;
-  serviceSubnet?: string;
-  dnsDomain?: string;
-  imageRepository?: string;
-  featureGates?: Record<string, boolean>;
-  patches?: string;
-  skipPhases?: string[];
-  ignorePreflightErrors?: string[];
-  apiserverExtraArgs?: Arg[];
-  controllerManagerExtraArgs?: Arg[];
-  schedulerExtraArgs?: Arg[];
-  etcdExtraArgs?: Arg[];
-}
-
-/** Which config field each flag fills, so that an issue is reported under the flag the user typed. */
-export const FLAG_FOR_PATH: Readonly<Record<string, string>> = {
-  'InitConfiguration.localAPIEndpoint.advertiseAddress': '--apiserver-advertise-address',
-  'InitConfiguration.localAPIEndpoint.bindPort': '--apiserver-bind-port',
-  'InitConfiguration.nodeRegistration.name': '--node-name',
-  'InitConfiguration.nodeRegistration.criSocket': '--cri-socket',
-  'ClusterConfiguration.certificatesDir': '--cert-dir',
-  'ClusterConfiguration.apiServer.certSANs': '--apiserver-cert-extra-sans',
-  'ClusterConfiguration.controlPlaneEndpoint': '--control-plane-endpoint',
-  'ClusterConfiguration.kubernetesVersion': '--kubernetes-version',
-  'ClusterConfiguration.networking.podSubnet': '--pod-network-cidr',
-  'ClusterConfiguration.networking.serviceSubnet': '--service-cidr',
-  'ClusterConfiguration.networking.dnsDomain': '--service-dns-domain',
-  'ClusterConfiguration.imageRepository': '--image-repository',
-  'ClusterConfiguration.featureGates': '--feature-gates',
-  'InitConfiguration.nodeRegistration.ignorePreflightErrors': '--ignore-preflight-errors',
-  'ClusterConfiguration.apiServer.extraArgs': '--apiserver-extra-args',
-  'ClusterConfiguration.controllerManager.extraArgs': '--controller-manager-extra-args',
-  'ClusterConfiguration.scheduler.extraArgs': '--scheduler-extra-args',
-  'ClusterConfiguration.etcd.local.extraArgs': '--etcd-extra-args',
-};
+export type { ConfigFlags } from './flags.js';
 
 export interface LoadedConfig {
   readonly spec: ClusterSpec;
@@ -312,11 +269,11 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   };
 }
 
-export function configError(source: string, issues: readonly Issue[], fromFlags: Readonly<Record<string, boolean>>): ConfigError {
+export function configError(source: string, issues: readonly Issue[], flagLabels: Readonly<Record<string, string>>): ConfigError {
   const lines = issues
     .map((i) => {
-      const base = Object.keys(FLAG_FOR_PATH).find((p) => i.path === p || i.path.startsWith(`${p}.`) || i.path.startsWith(`${p}[`));
-      const label = base && fromFlags[base] ? (FLAG_FOR_PATH[base] as string) : i.path;
+      const base = Object.keys(flagLabels).find((p) => i.path === p || i.path.startsWith(`${p}.`) || i.path.startsWith(`${p}[`));
+      const label = base ? (flagLabels[base] as string) : i.path;
       return `${label}: ${i.message}`;
     })
     .sort();
@@ -325,65 +282,6 @@ export function configError(source: string, issues: readonly Issue[], fromFlags:
     `invalid configuration${source ? ` in ${source}` : ''} (${unique.length} problem${unique.length === 1 ? '' : 's'})`,
     unique,
   );
-}
-
-function applyFlags(init: InitV1beta4, cluster: ClusterV1beta4, f: ConfigFlags): Record<string, boolean> {
-  const from: Record<string, boolean> = {};
-  const mark = (p: string) => (from[p] = true);
-  const nr = (init.nodeRegistration ??= {});
-  const ep = (init.localAPIEndpoint ??= {});
-  if (f.advertiseAddress !== undefined) (ep.advertiseAddress = f.advertiseAddress), mark('InitConfiguration.localAPIEndpoint.advertiseAddress');
-  if (f.bindPort !== undefined) (ep.bindPort = f.bindPort), mark('InitConfiguration.localAPIEndpoint.bindPort');
-  if (f.nodeName !== undefined) (nr.name = f.nodeName), mark('InitConfiguration.nodeRegistration.name');
-  if (f.criSocket !== undefined) (nr.criSocket = f.criSocket), mark('InitConfiguration.nodeRegistration.criSocket');
-  if (f.ignorePreflightErrors !== undefined) {
-    nr.ignorePreflightErrors = [...new Set([...(nr.ignorePreflightErrors ?? []), ...f.ignorePreflightErrors])];
-    mark('InitConfiguration.nodeRegistration.ignorePreflightErrors');
-  }
-  if (f.patches !== undefined) init.patches = { directory: f.patches };
-  if (f.skipPhases !== undefined) init.skipPhases = f.skipPhases;
-  if (f.certDir !== undefined) (cluster.certificatesDir = f.certDir), mark('ClusterConfiguration.certificatesDir');
-  if (f.certSANs !== undefined) {
-    cluster.apiServer = { ...cluster.apiServer, certSANs: f.certSANs };
-    mark('ClusterConfiguration.apiServer.certSANs');
-  }
-  if (f.controlPlaneEndpoint !== undefined) (cluster.controlPlaneEndpoint = f.controlPlaneEndpoint), mark('ClusterConfiguration.controlPlaneEndpoint');
-  if (f.kubernetesVersion !== undefined) (cluster.kubernetesVersion = f.kubernetesVersion), mark('ClusterConfiguration.kubernetesVersion');
-  const netw = (cluster.networking ??= {});
-  if (f.podSubnet !== undefined) (netw.podSubnet = f.podSubnet), mark('ClusterConfiguration.networking.podSubnet');
-  if (f.serviceSubnet !== undefined) (netw.serviceSubnet = f.serviceSubnet), mark('ClusterConfiguration.networking.serviceSubnet');
-  if (f.dnsDomain !== undefined) (netw.dnsDomain = f.dnsDomain), mark('ClusterConfiguration.networking.dnsDomain');
-  if (f.imageRepository !== undefined) (cluster.imageRepository = f.imageRepository), mark('ClusterConfiguration.imageRepository');
-  if (f.featureGates !== undefined) {
-    cluster.featureGates = { ...cluster.featureGates, ...f.featureGates };
-    mark('ClusterConfiguration.featureGates');
-  }
-  const mergeArgs = (cur: Arg[] | undefined, add: Arg[]): Arg[] => {
-    const names = new Set(add.map((a) => a.name));
-    return [...(cur ?? []).filter((a) => !names.has(a.name)), ...add];
-  };
-  if (f.apiserverExtraArgs) {
-    cluster.apiServer = { ...cluster.apiServer, extraArgs: mergeArgs(cluster.apiServer?.extraArgs, f.apiserverExtraArgs) };
-    mark('ClusterConfiguration.apiServer.extraArgs');
-  }
-  if (f.controllerManagerExtraArgs) {
-    cluster.controllerManager = {
-      ...cluster.controllerManager,
-      extraArgs: mergeArgs(cluster.controllerManager?.extraArgs, f.controllerManagerExtraArgs),
-    };
-    mark('ClusterConfiguration.controllerManager.extraArgs');
-  }
-  if (f.schedulerExtraArgs) {
-    cluster.scheduler = { ...cluster.scheduler, extraArgs: mergeArgs(cluster.scheduler?.extraArgs, f.schedulerExtraArgs) };
-    mark('ClusterConfiguration.scheduler.extraArgs');
-  }
-  if (f.etcdExtraArgs) {
-    const etcd = (cluster.etcd ??= {});
-    const local = (etcd.local ??= {});
-    local.extraArgs = mergeArgs(local.extraArgs, f.etcdExtraArgs);
-    mark('ClusterConfiguration.etcd.local.extraArgs');
-  }
-  return from;
 }
 
 function ms(text: string | undefined, fallback: number): number {
@@ -402,7 +300,10 @@ export function buildSpec(
   const clusterIn: ClusterV1beta4 = structuredClone(
     parsed?.cluster ?? { apiVersion: API_V1BETA4, kind: 'ClusterConfiguration' },
   );
-  const fromFlags = applyFlags(init, clusterIn, flags);
+  const fromFlags = applyConfigFlags(
+    { InitConfiguration: init as Record<string, unknown>, ClusterConfiguration: clusterIn as Record<string, unknown> },
+    flags,
+  );
   const resolved = resolveVersion(clusterIn.kubernetesVersion);
   const issues: Issue[] = [...(parsed?.pendingIssues ?? [])];
   let row: VersionRow = defaultVersionRow();

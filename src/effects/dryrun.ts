@@ -5,7 +5,7 @@ import { RealEffects, atomicWrite, mapPath } from './real.js';
 import type { Effects, ExecOptions, ExecResult, FileInfo, HttpRequest, HttpResponse, WriteStatus } from './types.js';
 
 export interface DryRunRecord {
-  readonly action: 'write' | 'mkdir' | 'remove' | 'rename' | 'exec' | 'http';
+  readonly action: 'write' | 'mkdir' | 'remove' | 'rename' | 'exec' | 'http' | 'wait';
   readonly path?: string;
   readonly mode?: number;
   readonly detail?: string;
@@ -75,7 +75,8 @@ export class DryRunEffects implements Effects {
     this.removed.add(from);
     this.records.push({ action: 'rename', path: from, detail: to });
   }
-  async exec(command: string, args: readonly string[], _opts?: ExecOptions): Promise<ExecResult> {
+  async exec(command: string, args: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+    if (opts?.readOnly) return this.source.exec(command, args, opts);
     this.records.push({ action: 'exec', detail: [command, ...args].join(' ') });
     return { exitCode: 0, stdout: '', stderr: '' };
   }
@@ -89,6 +90,9 @@ export class DryRunEffects implements Effects {
     }
     return this.source.http(req);
   }
+  httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse> {
+    return this.source.httpStream(req, onLine, signal);
+  }
   portFree(port: number, host?: string): Promise<boolean> {
     return this.source.portFree(port, host);
   }
@@ -97,5 +101,9 @@ export class DryRunEffects implements Effects {
   }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.source.sleep(ms, signal);
+  }
+  async waitForNode<T>(description: string, _wait: () => Promise<T>): Promise<T | undefined> {
+    this.records.push({ action: 'wait', detail: description });
+    return undefined;
   }
 }

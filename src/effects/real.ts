@@ -103,6 +103,71 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   });
 }
 
+export function httpStreamRequest(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      resolve({ status: 0, body: '', headers: {} });
+      return;
+    }
+    const url = new URL(req.url);
+    const isHttps = url.protocol === 'https:';
+    const options: https.RequestOptions = { method: 'GET', headers: { ...req.headers }, agent: false };
+    if (isHttps) {
+      if (req.ca !== undefined) options.ca = req.ca;
+      if (req.cert !== undefined) options.cert = req.cert;
+      if (req.key !== undefined) options.key = req.key;
+      options.rejectUnauthorized = !req.insecure;
+    }
+    let settled = false;
+    const done = (r: HttpResponse) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    const r = (isHttps ? https : http).request(url, options, (res) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
+      const status = res.statusCode ?? 0;
+      if (status !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done({ status, body: Buffer.concat(chunks).toString('utf8'), headers }));
+        res.on('error', reject);
+        return;
+      }
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (line.trim() !== '' && onLine(line) === true) {
+            done({ status, body: '', headers });
+            r.destroy();
+            return;
+          }
+        }
+      });
+      res.on('end', () => {
+        if (buf.trim() !== '') onLine(buf);
+        done({ status, body: '', headers });
+      });
+      res.on('error', (e) => (settled ? undefined : reject(e)));
+    });
+    const onAbort = () => {
+      done({ status: 0, body: '', headers: {} });
+      r.destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (req.timeoutMs !== undefined) r.setTimeout(req.timeoutMs, () => r.destroy(new Error(`watch ${req.url} timed out after ${req.timeoutMs} ms`)));
+    r.on('error', (e) => (settled ? undefined : reject(e)));
+    r.end();
+  });
+}
+
 export function checkPortFree(port: number, host?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
@@ -212,6 +277,9 @@ export class RealEffects implements Effects {
   http(req: HttpRequest): Promise<HttpResponse> {
     return httpRequest(req);
   }
+  httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse> {
+    return httpStreamRequest(req, onLine, signal);
+  }
   portFree(port: number, host?: string): Promise<boolean> {
     return checkPortFree(port, host);
   }
@@ -220,5 +288,8 @@ export class RealEffects implements Effects {
   }
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     await delay(ms, undefined, signal ? { signal } : undefined);
+  }
+  waitForNode<T>(_description: string, wait: () => Promise<T>): Promise<T | undefined> {
+    return wait();
   }
 }

@@ -13,6 +13,8 @@ export interface ExecResult {
 
 export interface ExecOptions {
   readonly timeoutMs?: number;
+  /** the command only reads (systemctl list-unit-files, crictl ps): the dry-run twin runs it too */
+  readonly readOnly?: boolean;
   readonly input?: string;
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -64,9 +66,22 @@ export interface Effects {
   /** Absolute path of an executable on PATH, or undefined. */
   which(command: string): Promise<string | undefined>;
   http(req: HttpRequest): Promise<HttpResponse>;
+  /**
+   * A streaming GET (a Kubernetes watch): each line of a 200 response goes to onLine as it arrives; the promise
+   * settles when the server ends the response, when onLine returns true (done), or when the signal aborts. A non-200
+   * response is returned whole, like http().
+   */
+  httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse>;
   /** true when nothing listens on host:port and it can be bound. */
   portFree(port: number, host?: string): Promise<boolean>;
 
   now(): Date;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+
+  /**
+   * Waits for the node to act on this run's changes (the kubelet starting or stopping pods, a port becoming free):
+   * runs `wait` and returns its result. The dry-run twin changed nothing the node could act on: it records
+   * `description` and returns undefined at once, so that no step needs to ask whether it is a dry run.
+   */
+  waitForNode<T>(description: string, wait: () => Promise<T>): Promise<T | undefined>;
 }

@@ -8,6 +8,24 @@ export interface ApiResult<T = unknown> {
   readonly text: string;
 }
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** The patch types of the API server's PATCH (server-side apply is 'apply'). */
+export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
+
+const PATCH_CONTENT_TYPE: Readonly<Record<PatchType, string>> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+/** One event of a watch stream. */
+export interface WatchEvent<T = unknown> {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: T;
+}
+
 export class ApiClient {
   constructor(
     private readonly fx: Effects,
@@ -15,16 +33,22 @@ export class ApiClient {
     readonly label: string,
   ) {}
 
-  async request<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 5000): Promise<ApiResult<T>> {
-    const res: HttpResponse = await this.fx.http({
-      url: `${this.creds.server}${path}`,
-      method,
-      headers: { accept: 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  private tls() {
+    return {
       ...(this.creds.ca !== undefined ? { ca: this.creds.ca } : {}),
       cert: this.creds.cert,
       key: this.creds.key,
       insecure: this.creds.insecure,
+    };
+  }
+
+  async request<T = unknown>(method: HttpMethod, path: string, body?: unknown, timeoutMs = 5000, contentType = 'application/json'): Promise<ApiResult<T>> {
+    const res: HttpResponse = await this.fx.http({
+      url: `${this.creds.server}${path}`,
+      method,
+      headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': contentType } : {}) },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      ...this.tls(),
       timeoutMs,
     });
     let parsed: T | undefined;
@@ -34,6 +58,59 @@ export class ApiClient {
       parsed = undefined;
     }
     return { status: res.status, body: parsed, text: res.body };
+  }
+
+  get<T = unknown>(path: string, timeoutMs?: number): Promise<ApiResult<T>> {
+    return this.request<T>('GET', path, undefined, timeoutMs);
+  }
+  /** POST: create an object in a collection */
+  create<T = unknown>(collection: string, obj: unknown, timeoutMs?: number): Promise<ApiResult<T>> {
+    return this.request<T>('POST', collection, obj, timeoutMs);
+  }
+  /** PUT: replace an object (the body carries its resourceVersion for an optimistic update) */
+  replace<T = unknown>(path: string, obj: unknown, timeoutMs?: number): Promise<ApiResult<T>> {
+    return this.request<T>('PUT', path, obj, timeoutMs);
+  }
+  /** PATCH with a merge, strategic-merge or JSON patch */
+  patch<T = unknown>(path: string, patch: unknown, type: Exclude<PatchType, 'apply'>, timeoutMs?: number): Promise<ApiResult<T>> {
+    return this.request<T>('PATCH', path, patch, timeoutMs, PATCH_CONTENT_TYPE[type]);
+  }
+  /** Server-side apply: PATCH application/apply-patch+yaml with a field manager (JSON is YAML) */
+  apply<T = unknown>(path: string, obj: unknown, fieldManager: string, opts: { force?: boolean; timeoutMs?: number } = {}): Promise<ApiResult<T>> {
+    const q = `fieldManager=${encodeURIComponent(fieldManager)}${opts.force ? '&force=true' : ''}`;
+    return this.request<T>('PATCH', `${path}${path.includes('?') ? '&' : '?'}${q}`, obj, opts.timeoutMs, PATCH_CONTENT_TYPE.apply);
+  }
+  delete<T = unknown>(path: string, timeoutMs?: number): Promise<ApiResult<T>> {
+    return this.request<T>('DELETE', path, undefined, timeoutMs);
+  }
+
+  /**
+   * Watches a collection (`?watch=1`, from resourceVersion when given): each event goes to onEvent, which returns true
+   * when the caller has seen what it waits for. Ends then, when the server closes the stream (after timeoutSeconds),
+   * or when the signal aborts; returns the HTTP status (200 for a stream) and the events' count.
+   */
+  async watch<T = unknown>(
+    collection: string,
+    onEvent: (e: WatchEvent<T>) => boolean | void,
+    opts: { resourceVersion?: string; timeoutSeconds?: number; signal?: AbortSignal } = {},
+  ): Promise<{ status: number; events: number; text: string }> {
+    const q = [`watch=1`, `allowWatchBookmarks=true`, ...(opts.resourceVersion ? [`resourceVersion=${encodeURIComponent(opts.resourceVersion)}`] : []), `timeoutSeconds=${opts.timeoutSeconds ?? 60}`].join('&');
+    let events = 0;
+    const res = await this.fx.httpStream(
+      { url: `${this.creds.server}${collection}${collection.includes('?') ? '&' : '?'}${q}`, headers: { accept: 'application/json' }, ...this.tls() },
+      (line) => {
+        let e: WatchEvent<T>;
+        try {
+          e = JSON.parse(line) as WatchEvent<T>;
+        } catch {
+          return false;
+        }
+        events++;
+        return onEvent(e) === true;
+      },
+      opts.signal,
+    );
+    return { status: res.status, events, text: res.body };
   }
 }
 

@@ -1,8 +1,27 @@
 /**
- * Reads a kubeconfig (admin.conf, super-admin.conf) into what an HTTPS client needs: the server URL, the CA and the
- * client certificate and key as PEM. Embedded *-data fields are base64; file references are read through the caller.
+ * Reading a kubeconfig back, one parser for every use: the current context's cluster and user as a view (the PKI's
+ * existing-file checks, check-expiration, renew), and the credentials an HTTPS client needs (server URL, CA, client
+ * certificate and key as PEM), with `certificate-authority` / `client-certificate` / `client-key` file references
+ * read through the caller. Errors are kubeadm's wording where kubeadm has one.
  */
 import { parseYaml } from '../render/yaml.js';
+
+/** The current context's cluster and user. */
+export interface KubeconfigView {
+  readonly currentContext: string;
+  readonly clusterName: string;
+  readonly server: string;
+  /** embedded CA (decoded), when present */
+  readonly caData: string | undefined;
+  /** a CA file path (certificate-authority), when present */
+  readonly caFile: string | undefined;
+  readonly insecure: boolean;
+  readonly user: string;
+  readonly clientCertData: string | undefined;
+  readonly clientKeyData: string | undefined;
+  readonly clientCertFile: string | undefined;
+  readonly clientKeyFile: string | undefined;
+}
 
 export interface ClientCredentials {
   readonly server: string;
@@ -16,88 +35,89 @@ export interface ClientCredentials {
 
 export class KubeconfigError extends Error {}
 
-type Named<T> = { name?: unknown } & { [k: string]: T | unknown };
+type Named = { name?: unknown; [k: string]: unknown };
 
 function findNamed(list: unknown, name: string, field: string): Record<string, unknown> | undefined {
   if (!Array.isArray(list)) return undefined;
-  for (const e of list as Named<unknown>[]) {
-    if (e && typeof e === 'object' && e.name === name) {
-      const v = (e as Record<string, unknown>)[field];
-      return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
-    }
-  }
-  return undefined;
+  const item = (list as Named[]).find((x) => x !== null && typeof x === 'object' && x.name === name);
+  const inner = item?.[field];
+  return inner !== null && typeof inner === 'object' ? (inner as Record<string, unknown>) : undefined;
 }
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-function b64(v: string, what: string, source: string): string {
-  const text = Buffer.from(v, 'base64').toString('utf8');
+function decoded(v: unknown): string | undefined {
+  const s = str(v);
+  return s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8');
+}
+
+/** Parses a kubeconfig's current context; returns an error message instead of throwing. */
+export function parseKubeconfig(text: string): KubeconfigView | string {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    return `it is not valid YAML: ${(err as Error).message.split('\n')[0]}`;
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return 'it is not a kubeconfig (not a YAML mapping)';
+  const d = doc as Record<string, unknown>;
+  const current = d['current-context'];
+  if (typeof current !== 'string' || current === '') return 'it has no current-context';
+  const ctx = findNamed(d.contexts, current, 'context');
+  if (!ctx) return `failed to find CurrentContext "${current}" in Contexts of the kubeconfig file`;
+  const clusterName = typeof ctx.cluster === 'string' ? ctx.cluster : '';
+  const cluster = findNamed(d.clusters, clusterName, 'cluster');
+  if (!cluster) return `failed to find the cluster "${clusterName}" of CurrentContext "${current}" in Clusters of the kubeconfig file`;
+  const user = typeof ctx.user === 'string' ? ctx.user : '';
+  const auth = findNamed(d.users, user, 'user');
+  return {
+    currentContext: current,
+    clusterName,
+    server: typeof cluster.server === 'string' ? cluster.server : '',
+    caData: decoded(cluster['certificate-authority-data']),
+    caFile: str(cluster['certificate-authority']),
+    insecure: cluster['insecure-skip-tls-verify'] === true,
+    user,
+    clientCertData: decoded(auth?.['client-certificate-data']),
+    clientKeyData: decoded(auth?.['client-key-data']),
+    clientCertFile: str(auth?.['client-certificate']),
+    clientKeyFile: str(auth?.['client-key']),
+  };
+}
+
+function pem(text: string | undefined, what: string, source: string): string | undefined {
+  if (text === undefined) return undefined;
   if (!text.includes('-----BEGIN')) throw new KubeconfigError(`${source}: ${what} is not base64-encoded PEM`);
   return text;
 }
 
 /**
- * Parses the current context of a kubeconfig. `readFile` resolves `certificate-authority`, `client-certificate` and
- * `client-key` file references (host paths).
+ * The credentials of a kubeconfig's current context. `readFile` resolves `certificate-authority`,
+ * `client-certificate` and `client-key` file references (host paths). Errors name the file.
  */
-export async function parseKubeconfig(
+export async function kubeconfigCredentials(
   text: string,
   source: string,
   readFile: (path: string) => Promise<string | undefined>,
 ): Promise<ClientCredentials> {
-  let doc: unknown;
+  const v = parseKubeconfig(text);
+  if (typeof v === 'string') throw new KubeconfigError(`${source}: ${v}`);
+  if (v.server === '') throw new KubeconfigError(`${source}: cluster "${v.clusterName}" has no server`);
   try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new KubeconfigError(`${source}: not valid YAML: ${(err as Error).message}`);
-  }
-  if (!doc || typeof doc !== 'object') throw new KubeconfigError(`${source}: not a kubeconfig (expected a YAML mapping)`);
-  const d = doc as Record<string, unknown>;
-  const current = str(d['current-context']);
-  if (!current) throw new KubeconfigError(`${source}: no current-context`);
-  const ctx = findNamed(d.contexts, current, 'context');
-  if (!ctx) throw new KubeconfigError(`${source}: context "${current}" not found`);
-  const clusterName = str(ctx.cluster);
-  const userName = str(ctx.user);
-  if (!clusterName || !userName) throw new KubeconfigError(`${source}: context "${current}" names no cluster or user`);
-  const cluster = findNamed(d.clusters, clusterName, 'cluster');
-  if (!cluster) throw new KubeconfigError(`${source}: cluster "${clusterName}" not found`);
-  const user = findNamed(d.users, userName, 'user');
-  if (!user) throw new KubeconfigError(`${source}: user "${userName}" not found`);
-  const server = str(cluster.server);
-  if (!server) throw new KubeconfigError(`${source}: cluster "${clusterName}" has no server`);
-  try {
-    new URL(server);
+    new URL(v.server);
   } catch {
-    throw new KubeconfigError(`${source}: server "${server}" is not a URL`);
+    throw new KubeconfigError(`${source}: server "${v.server}" is not a URL`);
   }
   const fromFile = async (p: string, what: string): Promise<string> => {
     const t = await readFile(p);
     if (t === undefined) throw new KubeconfigError(`${source}: ${what} file ${p} does not exist`);
     return t;
   };
-  let ca: string | undefined;
-  const caData = str(cluster['certificate-authority-data']);
-  const caFile = str(cluster['certificate-authority']);
-  if (caData) ca = b64(caData, 'certificate-authority-data', source);
-  else if (caFile) ca = await fromFile(caFile, 'certificate-authority');
-  const certData = str(user['client-certificate-data']);
-  const certFile = str(user['client-certificate']);
-  const keyData = str(user['client-key-data']);
-  const keyFile = str(user['client-key']);
-  const cert = certData ? b64(certData, 'client-certificate-data', source) : certFile ? await fromFile(certFile, 'client-certificate') : undefined;
-  const key = keyData ? b64(keyData, 'client-key-data', source) : keyFile ? await fromFile(keyFile, 'client-key') : undefined;
-  if (!cert || !key) throw new KubeconfigError(`${source}: user "${userName}" has no client certificate and key`);
-  return {
-    server: server.replace(/\/+$/, ''),
-    ca,
-    cert,
-    key,
-    user: userName,
-    cluster: clusterName,
-    insecure: cluster['insecure-skip-tls-verify'] === true,
-  };
+  const ca = pem(v.caData, 'certificate-authority-data', source) ?? (v.caFile ? await fromFile(v.caFile, 'certificate-authority') : undefined);
+  const cert = pem(v.clientCertData, 'client-certificate-data', source) ?? (v.clientCertFile ? await fromFile(v.clientCertFile, 'client-certificate') : undefined);
+  const key = pem(v.clientKeyData, 'client-key-data', source) ?? (v.clientKeyFile ? await fromFile(v.clientKeyFile, 'client-key') : undefined);
+  if (!cert || !key) throw new KubeconfigError(`${source}: user "${v.user}" has no client certificate and key`);
+  return { server: v.server.replace(/\/+$/, ''), ca, cert, key, user: v.user, cluster: v.clusterName, insecure: v.insecure };
 }

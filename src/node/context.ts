@@ -1,73 +1,95 @@
-/** The readonly context every init phase receives; built once before the first phase. */
+/**
+ * The contexts commands and phases work in. Every command that acts on a node builds one NodeContext (spec, host
+ * facts, effects, output, options, the run's slots, and a lazy API client); init's and reset's add their own options.
+ * Built once, before the first phase; readonly afterwards (results a later phase needs go in named slots).
+ */
 import type { ClusterSpec } from '../config/spec.js';
 import type { HostFacts } from '../effects/host.js';
-import type { Effects, WriteStatus } from '../effects/types.js';
+import type { Effects } from '../effects/types.js';
+import { OperationError } from '../errors.js';
 import type { Output } from '../workflow/events.js';
-import { slot, type Slots } from '../workflow/slots.js';
 import type { WorkflowContext } from '../workflow/run.js';
+import { Slots, slot } from '../workflow/slots.js';
+import { openApi, type ApiAccess } from './api.js';
+import { adminKubeconfigPaths } from './names.js';
 
-export interface RunOptions {
+export { WRITTEN_FILES, writeFile, type FileRecord } from '../workflow/files.js';
+
+export interface NodeOptions {
   readonly dryRun: boolean;
   /** --root DIR ('' for the host) */
   readonly root: string;
-  /** lowercased names; 'all' ignores every check */
-  readonly ignorePreflightErrors: ReadonlySet<string>;
   readonly verbose: boolean;
   /** --wait-timeout in ms, overriding the config's timeouts */
   readonly waitTimeoutMs: number | undefined;
-  /** --wait-for targets */
-  readonly waitFor: readonly string[];
   /** aborted by the first Ctrl-C / SIGTERM: a wait (which writes nothing) ends at once */
   readonly signal?: AbortSignal;
 }
 
-export interface InitContext extends WorkflowContext {
+export interface NodeContext<O extends NodeOptions = NodeOptions> extends WorkflowContext {
   readonly spec: ClusterSpec;
   readonly host: HostFacts;
   readonly fx: Effects;
   readonly out: Output;
-  readonly options: RunOptions;
+  readonly options: O;
   readonly slots: Slots;
+  /**
+   * The API server through admin.conf (super-admin.conf only for the kubeadm:cluster-admins binding), opened on
+   * first use. Throws NoAdminKubeconfigError when admin.conf does not exist.
+   */
+  client(): Promise<ApiAccess>;
 }
 
-export interface FileRecord {
-  readonly path: string;
-  readonly mode: number;
-  readonly status: WriteStatus;
-  /** the phase that wrote it */
-  readonly by: string;
+export interface InitOptions extends NodeOptions {
+  /** lowercased names; 'all' ignores every check */
+  readonly ignorePreflightErrors: ReadonlySet<string>;
+  /** --wait-for targets */
+  readonly waitFor: readonly string[];
+}
+
+export type InitContext = NodeContext<InitOptions>;
+
+export interface ResetOptions extends NodeOptions {
+  /** where the configuration came from ("defaults", the recorded config, --config's path) */
+  readonly configSource: string;
+}
+
+export type ResetContext = NodeContext<ResetOptions>;
+
+/** admin.conf is missing: the API server cannot be reached as kubeboot does. */
+export class NoAdminKubeconfigError extends OperationError {}
+
+/** Builds a context: the client is opened on the first call of client(), once. */
+export function nodeContext<O extends NodeOptions>(parts: {
+  spec: ClusterSpec;
+  host: HostFacts;
+  fx: Effects;
+  out: Output;
+  options: O;
+  slots?: Slots;
+}): NodeContext<O> {
+  let api: Promise<ApiAccess> | undefined;
+  return {
+    spec: parts.spec,
+    host: parts.host,
+    fx: parts.fx,
+    out: parts.out,
+    options: parts.options,
+    slots: parts.slots ?? new Slots(),
+    client() {
+      api ??= openApi(parts.fx, parts.spec).then((a) => {
+        if (a) return a;
+        const p = adminKubeconfigPaths(parts.spec).admin;
+        throw new NoAdminKubeconfigError(`${p} does not exist`, {
+          hint: 'kubeboot talks to the API server with admin.conf; run kubeboot init phase kubeconfig admin',
+        });
+      });
+      // a failed open is not cached: the file may appear later in the run (a phase writes it)
+      api.catch(() => (api = undefined));
+      return api;
+    },
+  };
 }
 
 /** The user's patch directory as init read and checked it before the first phase (the phases use it, not a re-read). */
 export const PRELOADED_PATCHES = slot<import('../render/patches.js').LoadedPatches>('preloaded-patches');
-
-/** Every file the run wrote or left unchanged, in order. */
-export const WRITTEN_FILES = slot<FileRecord[]>('written-files');
-
-/** Writes atomically through the effects, reports the file event and records it. */
-export async function writeFile(ctx: InitContext, path: string, content: string | Buffer, mode: number): Promise<WriteStatus> {
-  const status = await ctx.fx.writeFileAtomic(path, content, mode);
-  ctx.out.file(path, mode, status);
-  const list = ctx.slots.get(WRITTEN_FILES) ?? [];
-  list.push({ path, mode, status, by: ctx.out.currentPhase ?? 'init' });
-  ctx.slots.set(WRITTEN_FILES, list);
-  return status;
-}
-
-/**
- * The static pod path as the kubelet sees it: every entry with its kind, and the contents of the files the kubelet
- * reads (non-dot files). For the hygiene check (src/render/hygiene.ts), from preflight and from the manifest phases.
- */
-export async function readStaticPodPath(fx: Effects, dir: string): Promise<import('../render/hygiene.js').StaticPodPathEntry[]> {
-  const { kubeletReads } = await import('../render/hygiene.js');
-  const names = (await fx.listDir(dir)) ?? [];
-  return Promise.all(
-    names.map(async (name) => {
-      const p = `${dir}/${name}`;
-      const st = name.startsWith('.') ? undefined : await fx.stat(p);
-      const kind = st?.kind ?? 'other';
-      const content = kubeletReads({ name, kind }) ? (await fx.readFile(p))?.toString('utf8') : undefined;
-      return { name, kind, content };
-    }),
-  );
-}

@@ -1,34 +1,40 @@
 /**
- * `kubeboot reset`: undoes what kubeboot did on this node, from its ledger (/etc/kubernetes/kubeboot/files.json),
- * and never removes a file it did not create.
+ * Reset's steps (the node layer's; the phases in phases/reset/ call them in kubeadm's order): undo what kubeboot did
+ * on this node, from its ledger (/etc/kubernetes/kubeboot/files.json), and never remove a file it did not create.
  *
- * Order:
- *  1. the static Pod manifests kubeboot wrote — kube-controller-manager and kube-scheduler first, then
- *     kube-apiserver and etcd — and, when a kubelet runs them (its healthz answers and the API server lists the
- *     mirror pods with admin.conf), a wait until those pods are gone: the first two until their mirror pods leave
- *     the API, the last two until the ports they served are free (the API server cannot report its own end);
- *  2. `systemctl stop kubelet` (host only; not under --root or --dry-run; a warning when it cannot);
- *  3. the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd (the directory from the
- *     configuration, else etcd.yaml's etcd-data volume; preflight required it empty before init, so what is in it
- *     is that etcd's data);
- *  4. every other file in the ledger (PKI, kubeconfigs, kubelet files); then the files init replaced although
- *     kubeboot had not written them (a kubelet config.yaml that was there) are put back from the copies it kept
- *     (src/lifecycle/replaced.ts);
- *  5. kubeboot's backup and temporary directories (/etc/kubernetes/tmp/kubeboot-*) and temp files an interrupted
- *     write left (`.<name>.<12 hex>.tmp`);
- *  6. the state directory (/etc/kubernetes/kubeboot) last.
+ *  preflight: read the ledger; without one, refuse when files are at the paths init writes (another tool's node),
+ *    else there is nothing to do;
+ *  cleanup-node, in order:
+ *   1. the static Pod manifests kubeboot wrote — kube-controller-manager and kube-scheduler first, then kube-apiserver
+ *      and etcd (the component table's reset stages) — and, when a kubelet runs them (its healthz answers and the API
+ *      server lists the mirror pods with admin.conf), a wait until those pods are gone: the first two until their
+ *      mirror pods leave the API, the last two until the ports they served are free;
+ *   2. `systemctl stop kubelet` (src/node/kubelet.ts: host only, a warning when it cannot);
+ *   3. the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd;
+ *   4. every other file in the ledger (PKI, kubeconfigs, kubelet files); then the files init replaced although
+ *      kubeboot had not written them are put back from the copies it kept (./replaced.ts);
+ *   5. kubeboot's backup and temporary directories (/etc/kubernetes/tmp/kubeboot-*) and stale temp files;
+ *   6. the state directory (/etc/kubernetes/kubeboot) last.
  * Files found in those directories that the ledger does not list are reported as left, and left.
+ *
+ * Every change goes through the effects: under --dry-run the twin records the removals and the commands and answers
+ * later reads as if they had happened, and a wait for the node to act is not made; no step asks whether it is a dry
+ * run. Output.action() words each action for the run ("Removing …" or "Would remove …").
  */
+import { COMPONENT_TABLE, commandFlags, componentRow, isComponent, manifestPath, type StaticPodComponent } from '../components.js';
 import type { ClusterSpec } from '../config/spec.js';
 import type { Effects } from '../effects/types.js';
 import { PreflightError, errorMessage } from '../errors.js';
 import { poll } from '../kube/wait.js';
 import { CERT_TABLE, KUBECONFIG_TABLE, SA_KEY } from '../pki/table.js';
 import { parseYaml } from '../render/yaml.js';
-import { KUBEBOOT_TEMP_FILE, LEDGER, STATE_DIR, readLedger } from './state.js';
-import { keptCopies } from './replaced.js';
 import { formatDuration } from '../util/duration.js';
-import type { Output } from '../workflow/events.js';
+import { slot } from '../workflow/slots.js';
+import type { ResetContext } from './context.js';
+import { kubeletService } from './kubelet.js';
+import { kubeletConfigPath } from './names.js';
+import { keptCopies } from './replaced.js';
+import { KUBEBOOT_TEMP_FILE, LEDGER, STATE_DIR, readLedger } from './state.js';
 
 export const CLOSING_TEXT = [
   'The reset process does not perform cleanup of CNI plugin configuration, network filtering rules and kubeconfig files.',
@@ -42,23 +48,12 @@ export const MANUAL_CLEANUP = [
   '$HOME/.kube/config',
 ];
 
+
 const TAG = 'reset';
-const STAGE_ONE = ['kube-controller-manager', 'kube-scheduler'];
-const STAGE_TWO = ['kube-apiserver', 'etcd'];
 const POLL_MS = 100;
 const PROBE_TIMEOUT_MS = 2000;
-
-export interface ResetOptions {
-  readonly fx: Effects;
-  readonly out: Output;
-  readonly spec: ClusterSpec;
-  readonly dryRun: boolean;
-  /** --root DIR ('' for the host): systemctl runs only for the host */
-  readonly root: string;
-  /** how long to wait for the pods to go (default: timeouts.controlPlaneComponentHealthCheck) */
-  readonly waitTimeoutMs?: number;
-  readonly signal?: AbortSignal;
-}
+const STAGE_ONE = COMPONENT_TABLE.filter((r) => r.resetStage === 1).map((r) => r.name);
+const STAGE_TWO = COMPONENT_TABLE.filter((r) => r.resetStage === 2).map((r) => r.name).reverse();
 
 export interface ResetResult {
   readonly dryRun: boolean;
@@ -73,6 +68,50 @@ export interface ResetResult {
   readonly waitedForPods: boolean;
   readonly kubeletStopped: boolean;
   readonly nothingToDo: boolean;
+}
+
+/** What reset found and did, across its phases. */
+export interface ResetState {
+  /** no ledger and none of init's files: nothing to reset */
+  nothingToDo: boolean;
+  /** the ledger's paths, sorted */
+  listed: string[];
+  /** those that existed when reset started */
+  present: Set<string>;
+  removed: string[];
+  restored: string[];
+  /** kubeboot-replaced-* directories whose copies stay (something else is at the path now) */
+  keepDirs: Set<string>;
+  etcdDataDir: string | null;
+  /** the etcd-data volume of kubeboot's etcd.yaml, read before the manifest goes */
+  etcdManifestDataDir: string | undefined;
+  waitedForPods: boolean;
+  kubeletStopped: boolean;
+  left: string[];
+}
+
+export const RESET_STATE = slot<ResetState>('reset-state');
+
+/** What reset found and did so far; a phase run on its own (`reset phase cleanup-node`) reads the ledger first. */
+export async function resetState(ctx: ResetContext): Promise<ResetState> {
+  if (!ctx.slots.get(RESET_STATE)) await resetPreflight(ctx);
+  return ctx.slots.require(RESET_STATE);
+}
+
+/** The result reset reports (JSON `result` event). */
+export function resetResult(ctx: ResetContext): ResetResult {
+  const st = ctx.slots.get(RESET_STATE);
+  return {
+    dryRun: ctx.options.dryRun,
+    removed: st?.removed ?? [],
+    restored: st?.restored ?? [],
+    left: st?.left ?? [],
+    manualCleanup: MANUAL_CLEANUP,
+    etcdDataDir: st?.etcdDataDir ?? null,
+    waitedForPods: st?.waitedForPods ?? false,
+    kubeletStopped: st?.kubeletStopped ?? false,
+    nothingToDo: st?.nothingToDo ?? true,
+  };
 }
 
 interface ManifestInfo {
@@ -102,41 +141,9 @@ function readManifest(component: string, path: string, text: string): ManifestIn
   return { component, path, command, volumes };
 }
 
-function flag(command: readonly string[], name: string): string | undefined {
-  const hits = command.filter((c) => c.startsWith(`--${name}=`));
-  return hits.length > 0 ? hits[hits.length - 1]?.slice(name.length + 3) : undefined;
-}
-
-function urlPorts(urls: string | undefined): number[] {
-  if (!urls) return [];
-  const out: number[] = [];
-  for (const u of urls.split(',')) {
-    try {
-      const p = Number(new URL(u.trim()).port);
-      if (p > 0) out.push(p);
-    } catch {
-      // not a URL
-    }
-  }
-  return out;
-}
-
-/** The TCP ports a component's static pod serves, from its manifest's command (kubeadm's defaults otherwise). */
+/** The TCP ports a component's static pod serves, from its manifest's command (the component table's rule). */
 export function componentPorts(m: ManifestInfo): number[] {
-  switch (m.component) {
-    case 'kube-apiserver':
-      return [Number(flag(m.command, 'secure-port') ?? 6443)];
-    case 'kube-controller-manager':
-      return [Number(flag(m.command, 'secure-port') ?? 10257)];
-    case 'kube-scheduler':
-      return [Number(flag(m.command, 'secure-port') ?? 10259)];
-    case 'etcd': {
-      const ports = [...urlPorts(flag(m.command, 'listen-client-urls')), ...urlPorts(flag(m.command, 'listen-peer-urls'))];
-      return [...new Set(ports.length > 0 ? ports : [2379, 2380])];
-    }
-    default:
-      return [];
-  }
+  return isComponent(m.component) ? componentRow(m.component).servedPorts(commandFlags(m.command)) : [];
 }
 
 /** Files (recursively for `deep`) under a directory, as host paths; [] when it does not exist. */
@@ -161,7 +168,7 @@ async function filesUnder(fx: Effects, dir: string, deep: boolean): Promise<stri
 
 /** Where the kubelet's healthz answers, from the KubeletConfiguration kubeboot wrote (kubelet defaults otherwise). */
 async function kubeletHealthz(fx: Effects, spec: ClusterSpec): Promise<string | undefined> {
-  const raw = await fx.readFile(`${spec.paths.kubeletDir}/config.yaml`);
+  const raw = await fx.readFile(kubeletConfigPath(spec));
   let cfg: Obj = {};
   try {
     cfg = raw ? ((parseYaml(raw.toString('utf8')) as Obj) ?? {}) : {};
@@ -192,7 +199,7 @@ async function podReader(fx: Effects, spec: ClusterSpec): Promise<PodReader | st
   } catch (err) {
     return `no kubelet answers at ${url} (${errorMessage(err)})`;
   }
-  const { openApi } = await import('./rollout.js');
+  const { openApi } = await import('./api.js');
   let api;
   try {
     api = await openApi(fx, spec);
@@ -221,7 +228,7 @@ async function podReader(fx: Effects, spec: ClusterSpec): Promise<PodReader | st
 export function initPaths(spec: ClusterSpec): string[] {
   const p = spec.paths;
   return [
-    ...[...STAGE_ONE, ...STAGE_TWO].map((c) => `${p.manifestsDir}/${c}.yaml`),
+    ...COMPONENT_TABLE.map((r) => manifestPath(spec, r.name)),
     ...KUBECONFIG_TABLE.map((r) => `${p.kubernetesDir}/${r.file}`),
     ...CERT_TABLE.flatMap((r) => [`${p.certificatesDir}/${r.baseName}.crt`, `${p.certificatesDir}/${r.baseName}.key`]),
     `${p.certificatesDir}/${SA_KEY.privateFile}`,
@@ -232,88 +239,111 @@ export function initPaths(spec: ClusterSpec): string[] {
   ];
 }
 
-export async function resetNode(o: ResetOptions): Promise<ResetResult> {
-  const { fx, out, spec, dryRun } = o;
+
+/** The files in kubeboot's directories that the ledger does not list (what reset leaves), as host paths. */
+async function unknownFiles(fx: Effects, spec: ClusterSpec): Promise<string[]> {
   const p = spec.paths;
-  const removed: string[] = [];
-  const scanDirs = async (): Promise<string[]> => {
-    const lists = await Promise.all([
-      filesUnder(fx, p.manifestsDir, true),
-      filesUnder(fx, p.certificatesDir, true),
-      filesUnder(fx, p.kubernetesDir, false),
-      filesUnder(fx, p.kubeletDir, false),
-      filesUnder(fx, p.tmpDir, false),
-    ]);
-    const skipDirs = new Set([`${p.manifestsDir}/`, `${p.certificatesDir}/`, `${p.tmpDir}/`, `${STATE_DIR}/`].map((d) => d));
-    return [...new Set(lists.flat())].filter((f) => !skipDirs.has(f) && !f.startsWith(`${STATE_DIR}/`)).sort();
-  };
+  const lists = await Promise.all([
+    filesUnder(fx, p.manifestsDir, true),
+    filesUnder(fx, p.certificatesDir, true),
+    filesUnder(fx, p.kubernetesDir, false),
+    filesUnder(fx, p.kubeletDir, false),
+    filesUnder(fx, p.tmpDir, false),
+  ]);
+  const skipDirs = new Set([`${p.manifestsDir}/`, `${p.certificatesDir}/`, `${p.tmpDir}/`, `${STATE_DIR}/`]);
+  return [...new Set(lists.flat())].filter((f) => !skipDirs.has(f) && !f.startsWith(`${STATE_DIR}/`)).sort();
+}
 
-  const ledgerExists = (await fx.stat(LEDGER)) !== undefined;
-  if (!ledgerExists) {
-    // No ledger: nothing is known to be kubeboot's. Files at the paths init writes mean another tool set this node up.
-    const found: string[] = [];
-    for (const f of initPaths(spec)) if (await fx.stat(f)) found.push(f);
-    if (found.length > 0) {
-      throw new PreflightError(
-        `this node was not set up by kubeboot: there is no ledger ${LEDGER}${fx.describe === 'host' ? '' : ` (under ${fx.realPath('/')})`}, and kubeboot reset removes only files kubeboot wrote`,
-        found.slice(0, 20).map((f) => `found: ${f}`).concat(found.length > 20 ? [`… and ${found.length - 20} more`] : []),
-        { hint: 'these files were made by something else (kubeadm, a previous tool, by hand): remove them with the tool that made them, e.g. kubeadm reset' },
-      );
-    }
-    const left = await scanDirs();
-    out.log(TAG, `Nothing to reset: there is no ledger ${LEDGER} and none of the files kubeboot init writes exist`);
-    if (left.length > 0) out.log(TAG, `Left ${left.length} file(s) kubeboot did not create:\n${left.map((f) => `\t${f}`).join('\n')}`);
-    return { dryRun, removed, restored: [], left, manualCleanup: MANUAL_CLEANUP, etcdDataDir: null, waitedForPods: false, kubeletStopped: false, nothingToDo: true };
+/** Removes one path kubeboot created (absent: nothing to do) and records it. */
+async function removeOwned(ctx: ResetContext, st: ResetState, path: string, what = ''): Promise<void> {
+  const info = await ctx.fx.stat(path);
+  if (!info) return;
+  ctx.out.action(TAG, { would: `Would remove ${what}"${path}"` });
+  await ctx.fx.remove(path);
+  ctx.out.file(path, info.mode, 'removed');
+  st.removed.push(path);
+}
+
+/**
+ * Before reset asks anything: refuses (exit 2) on a node another tool set up — no ledger, but files at the paths init
+ * writes — and says whether there is anything to reset at all.
+ */
+export async function checkResettable(fx: Effects, spec: ClusterSpec): Promise<'ledger' | 'nothing'> {
+  if ((await fx.stat(LEDGER)) !== undefined) return 'ledger';
+  const found: string[] = [];
+  for (const f of initPaths(spec)) if (await fx.stat(f)) found.push(f);
+  if (found.length > 0) {
+    throw new PreflightError(
+      `this node was not set up by kubeboot: there is no ledger ${LEDGER}${fx.describe === 'host' ? '' : ` (under ${fx.realPath('/')})`}, and kubeboot reset removes only files kubeboot wrote`,
+      found.slice(0, 20).map((f) => `found: ${f}`).concat(found.length > 20 ? [`… and ${found.length - 20} more`] : []),
+      { hint: 'these files were made by something else (kubeadm, a previous tool, by hand): remove them with the tool that made them, e.g. kubeadm reset' },
+    );
   }
+  return 'nothing';
+}
 
-  const ledger = await readLedger(fx);
-  const listed = Object.keys(ledger.files).sort();
-  out.log(TAG, `Reading the ledger of the files kubeboot wrote: ${LEDGER} (${listed.length} file(s))`);
-  const exists = async (f: string) => (await fx.stat(f)) !== undefined;
-  const present = new Set<string>();
-  for (const f of listed) if (await exists(f)) present.add(f);
-
-  const del = async (path: string, what?: string) => {
-    const st = await fx.stat(path);
-    if (!st) return;
-    if (dryRun) out.log(TAG, `Would remove ${what ?? ''}"${path}"`);
-    else {
-      await fx.remove(path);
-      out.file(path, st.mode, 'removed');
-    }
-    removed.push(path);
+/** preflight: the ledger (the files kubeboot wrote and which of them exist), or "nothing to reset". */
+export async function resetPreflight(ctx: ResetContext): Promise<void> {
+  const { fx, spec } = ctx;
+  const st: ResetState = {
+    nothingToDo: false,
+    listed: [],
+    present: new Set(),
+    removed: [],
+    restored: [],
+    keepDirs: new Set(),
+    etcdDataDir: null,
+    etcdManifestDataDir: undefined,
+    waitedForPods: false,
+    kubeletStopped: false,
+    left: [],
   };
+  ctx.slots.set(RESET_STATE, st);
+  if ((await checkResettable(fx, spec)) === 'nothing') {
+    st.nothingToDo = true;
+    st.left = await unknownFiles(fx, spec);
+    ctx.out.log(TAG, `Nothing to reset: there is no ledger ${LEDGER} and none of the files kubeboot init writes exist`);
+    if (st.left.length > 0) ctx.out.log(TAG, `Left ${st.left.length} file(s) kubeboot did not create:\n${st.left.map((f) => `\t${f}`).join('\n')}`);
+    return;
+  }
+  const ledger = await readLedger(fx);
+  st.listed = Object.keys(ledger.files).sort();
+  ctx.out.log(TAG, `Reading the ledger of the files kubeboot wrote: ${LEDGER} (${st.listed.length} file(s))`);
+  for (const f of st.listed) if (await fx.stat(f)) st.present.add(f);
+  const etcdPath = manifestPath(spec, 'etcd');
+  if (st.present.has(etcdPath)) {
+    st.etcdManifestDataDir = readManifest('etcd', etcdPath, ((await fx.readFile(etcdPath)) ?? Buffer.from('')).toString('utf8')).volumes['etcd-data'];
+  }
+}
 
-  // ---- 1. manifests (and the pods they run)
-  const manifestOf = (c: string) => `${p.manifestsDir}/${c}.yaml`;
+/** cleanup-node 1: the static Pod manifests kubeboot wrote, and a wait for the kubelet to stop their pods. */
+export async function removeStaticPods(ctx: ResetContext): Promise<void> {
+  const { fx, spec } = ctx;
+  const st = await resetState(ctx);
   const manifests: ManifestInfo[] = [];
   for (const c of [...STAGE_ONE, ...STAGE_TWO]) {
-    const path = manifestOf(c);
-    if (!present.has(path)) continue;
+    const path = manifestPath(spec, c);
+    if (!st.present.has(path)) continue;
     manifests.push(readManifest(c, path, ((await fx.readFile(path)) ?? Buffer.from('')).toString('utf8')));
   }
-  const otherManifests = listed.filter((f) => f.startsWith(`${p.manifestsDir}/`) && present.has(f) && !manifests.some((m) => m.path === f));
-  const etcdManifest = manifests.find((m) => m.component === 'etcd');
-  const etcdOwned = listed.includes(manifestOf('etcd'));
-  let waited = false;
-  if (manifests.length > 0 || otherManifests.length > 0) {
-    const reader = dryRun ? 'dry-run' : await podReader(fx, spec);
-    if (typeof reader === 'string') {
-      if (!dryRun) out.log(TAG, `Not waiting for the control-plane pods to stop: ${reader}`);
-    }
-    const timeoutMs = o.waitTimeoutMs ?? spec.timeouts.controlPlaneComponentHealthCheckMs;
-    const stage = async (components: readonly string[], extra: readonly string[], how: 'mirror-pods' | 'ports') => {
-      const ms = manifests.filter((m) => components.includes(m.component));
-      if (ms.length === 0 && extra.length === 0) return;
-      const names = ms.map((m) => m.component);
-      if (names.length > 0) out.log(TAG, `${dryRun ? 'Would remove' : 'Removing'} the static Pod manifests of ${names.join(', ')}`);
-      for (const m of ms) await del(m.path, 'the static Pod manifest ');
-      for (const f of extra) await del(f, 'the file ');
-      if (typeof reader === 'string' || names.length === 0) return;
-      waited = true;
-      const ports = ms.flatMap(componentPorts);
-      out.log(TAG, `Waiting for the kubelet to stop the pods of ${names.join(', ')} (up to ${formatDuration(timeoutMs)})`);
-      const res = await poll(
+  const otherManifests = st.listed.filter((f) => f.startsWith(`${spec.paths.manifestsDir}/`) && st.present.has(f) && !manifests.some((m) => m.path === f));
+  if (manifests.length === 0 && otherManifests.length === 0) return;
+  // whether a kubelet runs the pods is read before anything is removed (afterwards the pods are going)
+  const reader = await podReader(fx, spec);
+  const timeoutMs = ctx.options.waitTimeoutMs ?? spec.timeouts.controlPlaneComponentHealthCheckMs;
+  const stage = async (components: readonly StaticPodComponent[], extra: readonly string[], how: 'mirror-pods' | 'ports') => {
+    const ms = manifests.filter((m) => (components as readonly string[]).includes(m.component));
+    if (ms.length === 0 && extra.length === 0) return;
+    const names = ms.map((m) => m.component);
+    if (names.length > 0) ctx.out.action(TAG, { doing: `Removing the static Pod manifests of ${names.join(', ')}` });
+    for (const m of ms) await removeOwned(ctx, st, m.path, 'the static Pod manifest ');
+    for (const f of extra) await removeOwned(ctx, st, f, 'the file ');
+    if (typeof reader === 'string' || names.length === 0) return;
+    const ports = ms.flatMap(componentPorts);
+    const what = `the kubelet to stop the pods of ${names.join(', ')}`;
+    const res = await fx.waitForNode(`${what} (up to ${formatDuration(timeoutMs)})`, async () => {
+      ctx.out.log(TAG, `Waiting for ${what} (up to ${formatDuration(timeoutMs)})`);
+      return poll(
         fx,
         {
           name: names.join(','),
@@ -337,98 +367,102 @@ export async function resetNode(o: ResetOptions): Promise<ResetResult> {
             return busy.length === 0 ? { ok: true } : { ok: false, error: `port(s) still served: ${busy.join(', ')}` };
           },
         },
-        o.signal,
+        ctx.options.signal,
       );
-      if (res.ok) out.log(TAG, `The pods of ${names.join(', ')} are gone after ${formatDuration(res.elapsedMs)}`);
-      else out.warn(`[reset] the pods of ${names.join(', ')} did not stop within ${formatDuration(timeoutMs)} (${res.lastError ?? 'no answer'}); going on with the removal`);
-    };
-    await stage(STAGE_ONE, otherManifests, 'mirror-pods');
-    await stage(STAGE_TWO, [], 'ports');
-  }
+    });
+    if (!res) return;
+    st.waitedForPods = true;
+    if (res.ok) ctx.out.log(TAG, `The pods of ${names.join(', ')} are gone after ${formatDuration(res.elapsedMs)}`);
+    else ctx.out.warn(`[reset] the pods of ${names.join(', ')} did not stop within ${formatDuration(timeoutMs)} (${res.lastError ?? 'no answer'}); going on with the removal`);
+  };
+  if (typeof reader === 'string') ctx.out.action(TAG, { doing: `Not waiting for the control-plane pods to stop: ${reader}` });
+  await stage(STAGE_ONE, otherManifests, 'mirror-pods');
+  await stage(STAGE_TWO, [], 'ports');
+}
 
-  // ---- 2. the kubelet
-  let kubeletStopped = false;
-  if (dryRun) out.log(TAG, 'Would stop the kubelet service (systemctl stop kubelet)');
-  else if (o.root !== '') out.log(TAG, `Not stopping the kubelet: the files are under --root "${o.root}", not this host's kubelet`);
-  else if (!(await fx.which('systemctl'))) out.warn('[reset] could not stop the kubelet: systemctl was not found on PATH; stop it yourself (systemctl stop kubelet)');
-  else {
-    out.log(TAG, 'Stopping the kubelet service');
-    try {
-      const r = await fx.exec('systemctl', ['stop', 'kubelet'], { timeoutMs: 30_000 });
-      if (r.exitCode === 0) kubeletStopped = true;
-      else out.warn(`[reset] could not stop the kubelet: 'systemctl stop kubelet' failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`);
-    } catch (err) {
-      out.warn(`[reset] could not stop the kubelet: ${errorMessage(err)}`);
-    }
-  }
+/** cleanup-node 2: the kubelet service. */
+export async function stopKubelet(ctx: ResetContext): Promise<void> {
+  (await resetState(ctx)).kubeletStopped = await kubeletService(ctx, 'stop', TAG);
+}
 
-  // ---- 3. etcd data
-  let etcdDataDir: string | null = null;
-  if (etcdOwned) {
-    etcdDataDir = spec.etcd.local?.dataDir ?? etcdManifest?.volumes['etcd-data'] ?? null;
-    const names = etcdDataDir ? await fx.listDir(etcdDataDir).catch(() => undefined) : undefined;
-    if (etcdDataDir && names) {
-      for (const n of names) await del(`${etcdDataDir}/${n}`, 'etcd data ');
-      out.log(TAG, `${dryRun ? 'Would delete' : 'Deleted'} contents of the etcd data directory: ${etcdDataDir}`);
+/** cleanup-node 3: the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd. */
+export async function removeEtcdData(ctx: ResetContext): Promise<void> {
+  const { fx, spec } = ctx;
+  const st = await resetState(ctx);
+  const etcdPath = manifestPath(spec, 'etcd');
+  if (st.listed.includes(etcdPath)) {
+    // the directory from the configuration, else the etcd-data volume of kubeboot's etcd.yaml (preflight read it)
+    st.etcdDataDir = spec.etcd.local?.dataDir ?? st.etcdManifestDataDir ?? null;
+    const dir = st.etcdDataDir;
+    const names = dir ? await fx.listDir(dir).catch(() => undefined) : undefined;
+    if (dir && names) {
+      for (const n of names) await removeOwned(ctx, st, `${dir}/${n}`, 'etcd data ');
+      ctx.out.action(TAG, { doing: `Deleted contents of the etcd data directory: ${dir}`, would: `Would delete contents of the etcd data directory: ${dir}` });
     }
   } else if (spec.etcd.external) {
-    out.log(TAG, 'No etcd config found. Assuming external etcd');
-    out.log(TAG, 'Please, manually reset etcd to prevent further issues');
+    ctx.out.log(TAG, 'No etcd config found. Assuming external etcd');
+    ctx.out.log(TAG, 'Please, manually reset etcd to prevent further issues');
   }
+}
 
-  // ---- 4. every other file in the ledger (kubeboot's directories under tmp go as a whole in 5)
-  const rest = listed.filter((f) => present.has(f) && !f.startsWith(`${p.manifestsDir}/`) && !f.startsWith(`${STATE_DIR}/`) && !f.startsWith(`${p.tmpDir}/kubeboot-`));
-  if (rest.length > 0 && !dryRun) out.log(TAG, `Deleting files: [${rest.join(' ')}]`);
-  for (const f of rest) await del(f);
+/** cleanup-node 4: every other file in the ledger, then the files init replaced go back. */
+export async function removeLedgerFiles(ctx: ResetContext): Promise<void> {
+  const { fx, spec } = ctx;
+  const st = await resetState(ctx);
+  const p = spec.paths;
+  const rest = st.listed.filter((f) => st.present.has(f) && !f.startsWith(`${p.manifestsDir}/`) && !f.startsWith(`${STATE_DIR}/`) && !f.startsWith(`${p.tmpDir}/kubeboot-`));
+  if (rest.length > 0) ctx.out.action(TAG, { doing: `Deleting files: [${rest.join(' ')}]` });
+  for (const f of rest) await removeOwned(ctx, st, f);
 
-  // ---- 4b. the files init replaced although kubeboot had not written them (src/lifecycle/replaced.ts) go back
-  const restored: string[] = [];
-  const keepDirs = new Set<string>();
   for (const k of await keptCopies(fx, p.tmpDir)) {
     const dir = k.copy.slice(0, k.copy.length - k.path.length);
-    const gone = dryRun ? removed.includes(k.path) || !(await exists(k.path)) : !(await exists(k.path));
-    if (!gone || restored.includes(k.path)) {
+    if ((await fx.stat(k.path)) !== undefined || st.restored.includes(k.path)) {
       // something else is there now (or an older copy went back already): the copy stays for the user
-      keepDirs.add(dir);
+      st.keepDirs.add(dir);
       continue;
     }
-    if (dryRun) out.log(TAG, `Would put back "${k.path}" as it was before kubeboot init replaced it (from "${k.copy}")`);
-    else {
-      const content = await fx.readFile(k.copy);
-      if (!content) continue;
-      await fx.writeFileAtomic(k.path, content, k.mode);
-      out.file(k.path, k.mode, 'written');
-      out.log(TAG, `Put back "${k.path}" as it was before kubeboot init replaced it`);
-    }
-    restored.push(k.path);
+    const content = await fx.readFile(k.copy);
+    if (!content) continue;
+    ctx.out.action(TAG, {
+      doing: `Put back "${k.path}" as it was before kubeboot init replaced it`,
+      would: `Would put back "${k.path}" as it was before kubeboot init replaced it (from "${k.copy}")`,
+    });
+    await fx.writeFileAtomic(k.path, content, k.mode);
+    ctx.out.file(k.path, k.mode, 'written');
+    st.restored.push(k.path);
   }
+}
 
-  // ---- 5. kubeboot's backups, temp dirs and stale temp files
-  const tmpNames = ((await fx.listDir(p.tmpDir).catch(() => undefined)) ?? []).filter((n) => n.startsWith('kubeboot-') && !keepDirs.has(`${p.tmpDir}/${n}`));
-  for (const n of tmpNames) await del(`${p.tmpDir}/${n}`, "kubeboot's backup/temporary directory ");
-  const dirs = [p.kubernetesDir, p.manifestsDir, p.certificatesDir, `${p.certificatesDir}/etcd`, p.kubeletDir];
-  for (const d of dirs) {
-    for (const n of (await fx.listDir(d).catch(() => undefined)) ?? []) if (KUBEBOOT_TEMP_FILE.test(n)) await del(`${d}/${n}`, 'the stale temporary file ');
+/** cleanup-node 5: kubeboot's backups, temp dirs and stale temp files. */
+export async function removeTemporaryFiles(ctx: ResetContext): Promise<void> {
+  const { fx, spec } = ctx;
+  const st = await resetState(ctx);
+  const p = spec.paths;
+  const tmpNames = ((await fx.listDir(p.tmpDir).catch(() => undefined)) ?? []).filter((n) => n.startsWith('kubeboot-') && !st.keepDirs.has(`${p.tmpDir}/${n}`));
+  for (const n of tmpNames) await removeOwned(ctx, st, `${p.tmpDir}/${n}`, "kubeboot's backup/temporary directory ");
+  for (const d of [p.kubernetesDir, p.manifestsDir, p.certificatesDir, `${p.certificatesDir}/etcd`, p.kubeletDir]) {
+    for (const n of (await fx.listDir(d).catch(() => undefined)) ?? []) if (KUBEBOOT_TEMP_FILE.test(n)) await removeOwned(ctx, st, `${d}/${n}`, 'the stale temporary file ');
   }
+}
 
-  // ---- what is left
-  const gone = new Set(removed);
-  const left = (await scanDirs()).filter((f) => (dryRun ? !gone.has(f.replace(/\/$/, '')) && !(etcdDataDir && f.startsWith(`${etcdDataDir}/`)) : true) && !restored.includes(f));
+/** cleanup-node 6: what is left is listed; the state directory goes last. */
+export async function removeState(ctx: ResetContext): Promise<void> {
+  const { fx, spec } = ctx;
+  const st = await resetState(ctx);
+  st.left = (await unknownFiles(fx, spec)).filter((f) => !st.restored.includes(f));
+  ctx.out.action(TAG, {
+    doing: `Removed kubeboot's state directory "${STATE_DIR}" (the recorded configuration and the ledger)`,
+    would: `Would remove kubeboot's state directory "${STATE_DIR}" (the recorded configuration and the ledger)`,
+  });
+  await fx.remove(STATE_DIR);
+  st.removed.push(`${STATE_DIR}/`);
+  ctx.out.action(TAG, { doing: `Removed ${st.removed.length} item(s) kubeboot created`, would: `Would remove ${st.removed.length} item(s) kubeboot created` });
+  if (st.left.length > 0) ctx.out.log(TAG, `Left ${st.left.length} file(s) kubeboot did not create:\n${st.left.map((f) => `\t${f}`).join('\n')}`);
+}
 
-  // ---- 6. the state directory, last
-  if (dryRun) out.log(TAG, `Would remove kubeboot's state directory "${STATE_DIR}" (the recorded configuration and the ledger)`);
-  else {
-    await fx.remove(STATE_DIR);
-    out.log(TAG, `Removed kubeboot's state directory "${STATE_DIR}" (the recorded configuration and the ledger)`);
-  }
-  removed.push(`${STATE_DIR}/`);
-
-  out.log(TAG, `${dryRun ? 'Would remove' : 'Removed'} ${removed.length} item(s) kubeboot created`);
-  if (left.length > 0) {
-    out.log(TAG, `Left ${left.length} file(s) kubeboot did not create:\n${left.map((f) => `\t${f}`).join('\n')}`);
-  }
-  out.log('', '');
-  for (const line of CLOSING_TEXT) out.log('', line);
-  out.log('', `Left for you to clean up: ${MANUAL_CLEANUP.join('; ')}.`);
-  return { dryRun, removed, restored, left, manualCleanup: MANUAL_CLEANUP, etcdDataDir, waitedForPods: waited, kubeletStopped, nothingToDo: false };
+/** kubeadm's closing text, after everything. */
+export function closingText(ctx: ResetContext): void {
+  ctx.out.log('', '');
+  for (const line of CLOSING_TEXT) ctx.out.log('', line);
+  ctx.out.log('', `Left for you to clean up: ${MANUAL_CLEANUP.join('; ')}.`);
 }

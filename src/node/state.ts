@@ -149,6 +149,9 @@ export class LedgerTrackingEffects implements Effects {
   http(...a: Parameters<Effects['http']>): ReturnType<Effects['http']> {
     return this.inner.http(...a);
   }
+  httpStream(...a: Parameters<Effects['httpStream']>): ReturnType<Effects['httpStream']> {
+    return this.inner.httpStream(...a);
+  }
   portFree(port: number, host?: string): Promise<boolean> {
     return this.inner.portFree(port, host);
   }
@@ -157,6 +160,9 @@ export class LedgerTrackingEffects implements Effects {
   }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.inner.sleep(ms, signal);
+  }
+  waitForNode<T>(description: string, wait: () => Promise<T>): Promise<T | undefined> {
+    return this.inner.waitForNode(description, wait);
   }
 }
 

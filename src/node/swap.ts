@@ -23,6 +23,13 @@
  * the last one it saw (the kubelet acted on the restored bytes).
  */
 import type { Effects } from '../effects/types.js';
+import type { ClusterSpec } from '../config/spec.js';
+import { initPhaseCommand, type StaticPodComponent } from '../components.js';
+import { OperationError, PreflightError } from '../errors.js';
+import type { Output } from '../workflow/events.js';
+import { openApi, type ApiAccess } from './api.js';
+import { manifestPath, mirrorPodOf } from './names.js';
+import { RESTART_ANNOTATION } from '../render/manifests.js';
 import { InterruptError, WaitTimeoutError, errorMessage } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
 import { statusMessage, type ApiClient } from '../kube/api.js';
@@ -303,7 +310,13 @@ export async function swapStaticPod(fx: Effects, req: SwapRequest, sink: SwapSin
     data: { event: 'swap-wait', hashBefore: before?.hash ?? null, containerBefore: mainContainer(before, req.component)?.containerID ?? null, timeoutMs: req.timeoutMs },
   });
 
-  const w = await waitForPod(fx, req, getClient, before, (cur) => confirmNew(req.component, before, cur, writtenAt), sink, signal);
+  const w = await fx.waitForNode(`a new Ready container in the mirror pod kube-system/${req.podName} (up to ${formatDuration(req.timeoutMs)})`, () =>
+    waitForPod(fx, req, getClient, before, (cur) => confirmNew(req.component, before, cur, writtenAt), sink, signal),
+  );
+  if (!w) {
+    // the effects changed nothing the kubelet could act on (--dry-run): nothing to confirm, nothing to roll back
+    return { backupDir, backupPath, before, after: before ?? missingPod(req.podName), hashChanged: false, elapsedMs: 0, confirmation: 'not waited for: the change was not made (dry run)' };
+  }
   if (w.ok && w.last) {
     const hashChanged = before !== undefined && w.last.hash !== before.hash;
     sink.log(tag, `${req.component} is Ready with the new manifest after ${formatDuration(w.elapsedMs)} (${w.why})`);
@@ -389,4 +402,145 @@ export async function swapStaticPod(fx: Effects, req: SwapRequest, sink: SwapSin
     `${head}; rolled back to the previous manifest (kept in ${backupPath}), ${rb.ok ? 'which is Ready again' : `but its pod is not Ready either after ${formatDuration(rb.elapsedMs)}: ${rb.lastError ?? rb.why ?? 'no answer'}`}`,
     { hint: diag?.hint ?? 'run \'systemctl status kubelet\', \'journalctl -xeu kubelet\'' },
   );
+}
+
+// ---------- applying a manifest, restarting a component (regenerate, restart, init, certs renew --restart)
+
+/** The Output as the swap's sink ([tag] lines, wait events, file events, warnings). */
+export function swapSink(out: Output, onFile?: (path: string, mode: number, status: 'written' | 'backed-up') => void): SwapSink {
+  return {
+    log: (tag, message) => out.log(tag, message),
+    event: (e) => out.emit({ type: 'wait', ...e }),
+    file: (path, mode, status) => {
+      out.file(path, mode, status);
+      onFile?.(path, mode, status);
+    },
+    warn: (m) => out.warn(m),
+  };
+}
+
+export interface ApplyOptions {
+  readonly fx: Effects;
+  readonly spec: ClusterSpec;
+  readonly out: Output;
+  readonly component: StaticPodComponent;
+  readonly oldContent: Buffer;
+  readonly newContent: string;
+  readonly timeoutMs?: number;
+  readonly rollback?: boolean;
+  readonly api?: ApiAccess;
+  readonly before?: MirrorRead;
+  readonly signal?: AbortSignal;
+  readonly tag?: string;
+  readonly onFile?: (path: string, mode: number, status: 'written' | 'backed-up') => void;
+}
+
+/** Applies one new manifest through the safe swap. Needs admin.conf (exit 2 without it). */
+export async function applyManifest(o: ApplyOptions): Promise<SwapResult> {
+  const api = o.api ?? (await openApi(o.fx, o.spec));
+  if (!api) {
+    throw new PreflightError(`cannot confirm the change of ${o.component}: ${o.spec.paths.kubernetesDir}/admin.conf does not exist`, [], {
+      hint: 'the mirror pod is read from the API server with admin.conf; run kubeboot init phase kubeconfig admin',
+    });
+  }
+  const { MANIFEST_MODE } = await import('../render/manifests.js');
+  return swapStaticPod(
+    o.fx,
+    {
+      component: o.component,
+      manifestPath: manifestPath(o.spec, o.component),
+      manifestsDir: o.spec.paths.manifestsDir,
+      oldContent: o.oldContent,
+      newContent: o.newContent,
+      mode: MANIFEST_MODE,
+      tmpDir: o.spec.paths.tmpDir,
+      podName: mirrorPodOf(o.spec, o.component),
+      criSocket: o.spec.criSocket,
+      client: api.client,
+      superAdmin: api.superAdmin,
+      timeoutMs: o.timeoutMs ?? o.spec.timeouts.controlPlaneComponentHealthCheckMs,
+      rollback: o.rollback ?? true,
+      ...(o.before ? { before: o.before } : {}),
+      ...(o.tag ? { tag: o.tag } : {}),
+    },
+    swapSink(o.out, o.onFile),
+    o.signal,
+  );
+}
+
+/** An RFC 3339 time with milliseconds (two restarts in one second still differ). */
+export function restartStamp(now: Date): string {
+  return now.toISOString();
+}
+
+/** The manifest with a new restart annotation; PreflightError when it does not exist, OperationError when it is no Pod. */
+export async function restartedManifest(fx: Effects, spec: ClusterSpec, component: StaticPodComponent, stamp: string): Promise<{ old: Buffer; next: string }> {
+  const path = manifestPath(spec, component);
+  const old = await fx.readFile(path);
+  if (!old) {
+    throw new PreflightError(`the static Pod manifest of ${component} does not exist: ${path}`, [], {
+      hint: `kubeboot changes components it set up; create the manifest with '${initPhaseCommand(component)}'`,
+    });
+  }
+  const { withRestartAnnotation } = await import('../render/manifests.js');
+  let next: string;
+  try {
+    next = withRestartAnnotation(old.toString('utf8'), stamp, component);
+  } catch (err) {
+    throw new OperationError(`${path} is not a static Pod manifest kubeboot can restart: ${errorMessage(err).replace(/^the patched static Pod manifest for "[^"]+" is not a valid Pod: /, '')}`);
+  }
+  return { old, next };
+}
+
+export interface RestartOptions {
+  readonly fx: Effects;
+  readonly spec: ClusterSpec;
+  readonly out: Output;
+  /** restarted one after another, in the order given (kubeadm's order is etcd, kube-apiserver, KCM, scheduler) */
+  readonly components: readonly StaticPodComponent[];
+  /** per component (default timeouts.controlPlaneComponentHealthCheck) */
+  readonly timeoutMs?: number;
+  readonly rollback?: boolean;
+  readonly signal?: AbortSignal;
+  /** the annotation value to set (default: now, RFC 3339 with milliseconds) */
+  readonly restartedAt?: string;
+  /** called for every file written (the ledger) */
+  readonly onFile?: (path: string, mode: number, status: 'written' | 'backed-up') => void;
+}
+
+export interface RestartResult {
+  readonly component: StaticPodComponent;
+  readonly restartedAt: string;
+  readonly swap: SwapResult;
+}
+
+/**
+ * Makes the kubelet recreate each component's static pod and waits for its new container to be Ready (exported for
+ * `kubeboot certs renew --restart`). Stops at the first component that does not come back (WaitTimeoutError, exit 4,
+ * after restoring its previous manifest unless rollback is false).
+ */
+export async function restartComponents(o: RestartOptions): Promise<RestartResult[]> {
+  const api = await openApi(o.fx, o.spec);
+  const results: RestartResult[] = [];
+  for (const component of o.components) {
+    const stamp = o.restartedAt ?? restartStamp(o.fx.now());
+    const { old, next } = await restartedManifest(o.fx, o.spec, component, stamp);
+    o.out.log('restart', `Restarting ${component}: setting the annotation ${RESTART_ANNOTATION}=${stamp} in "${manifestPath(o.spec, component)}"`);
+    const swap = await applyManifest({
+      fx: o.fx,
+      spec: o.spec,
+      out: o.out,
+      component,
+      oldContent: old,
+      newContent: next,
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      ...(o.rollback !== undefined ? { rollback: o.rollback } : {}),
+      ...(api ? { api } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.onFile ? { onFile: o.onFile } : {}),
+      tag: 'restart',
+    });
+    results.push({ component, restartedAt: stamp, swap });
+  }
+  return results;
 }

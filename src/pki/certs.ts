@@ -5,7 +5,8 @@
  * All disk access goes through ctx.fx (host paths; --root and dry-run are the effects' business).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { WRITTEN_FILES, writeFile, type InitContext } from '../node/context.js';
+import { recordFile, writeFile } from '../workflow/files.js';
+import { usingExternalCA, type PkiEnv } from './env.js';
 import { OperationError } from '../errors.js';
 import { slot } from '../workflow/slots.js';
 import { KeyPool, parsePrivateKey, parsePublicKey, privateKeyPem, publicKeyPem } from './keys.js';
@@ -20,7 +21,7 @@ export const PKI_START = slot<Date>('pki-start');
 /** Keys generated ahead of time (certs and kubeconfig parents fill it; sub-phases take from it). */
 export const KEY_POOL = slot<KeyPool>('pki-key-pool');
 
-export function pkiStart(ctx: InitContext): Date {
+export function pkiStart(ctx: PkiEnv): Date {
   let start = ctx.slots.get(PKI_START);
   if (!start) {
     start = ctx.fx.now();
@@ -29,7 +30,7 @@ export function pkiStart(ctx: InitContext): Date {
   return start;
 }
 
-export function keyPool(ctx: InitContext): KeyPool {
+export function keyPool(ctx: PkiEnv): KeyPool {
   let pool = ctx.slots.get(KEY_POOL);
   if (!pool) {
     pool = new KeyPool(ctx.spec.encryptionAlgorithm);
@@ -41,27 +42,25 @@ export function keyPool(ctx: InitContext): KeyPool {
 const MODE_CERT = 0o644;
 const MODE_KEY = 0o600;
 
-const warnFn = (ctx: InitContext) => (m: string) => ctx.out.warn(m);
+const warnFn = (ctx: PkiEnv) => (m: string) => ctx.out.warn(m);
 
 /**
  * Files reused as they are count as `unchanged` in the run's file list and events (the summary of an init run again
  * on the same node then says that nothing changed).
  */
-export async function reportReused(ctx: InitContext, paths: readonly string[]): Promise<void> {
-  const list = ctx.slots.get(WRITTEN_FILES) ?? [];
+export async function reportReused(ctx: PkiEnv, paths: readonly string[]): Promise<void> {
   for (const path of paths) {
     const st = await ctx.fx.stat(path);
     if (st?.kind !== 'file') continue;
     ctx.out.file(path, st.mode, 'unchanged');
-    list.push({ path, mode: st.mode, status: 'unchanged', by: ctx.out.currentPhase ?? 'init' });
+    recordFile(ctx, path, st.mode, 'unchanged');
   }
-  ctx.slots.set(WRITTEN_FILES, list);
 }
 
-const writer = (ctx: InitContext) => (path: string, content: string, mode: number) => writeFile(ctx, path, content, mode);
+const writer = (ctx: PkiEnv) => (path: string, content: string, mode: number) => writeFile(ctx, path, content, mode);
 
 /** Completes a pair an interrupted run left half-written (src/pki/intent.ts), and says so. */
-async function recoverInterrupted(ctx: InitContext, pair: string, label: string, paths: { key: string; cert: string }): Promise<void> {
+async function recoverInterrupted(ctx: PkiEnv, pair: string, label: string, paths: { key: string; cert: string }): Promise<void> {
   const r = await recoverPair(ctx.fx, pair, paths, writer(ctx));
   if (r.outcome === 'completed') {
     ctx.out.log('certs', `Completed the "${label}" pair an interrupted kubeboot run left half-written: wrote "${r.path}" for the key it had written`);
@@ -75,7 +74,7 @@ function pad(n: number): string {
 }
 
 /** A shell command that moves a pair aside (into a kubeboot-* directory under /etc/kubernetes/tmp, which reset removes). */
-export function moveAsideCommand(ctx: InitContext, files: readonly string[]): string {
+export function moveAsideCommand(ctx: PkiEnv, files: readonly string[]): string {
   const d = ctx.fx.now();
   const stamp = `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
   const root = ctx.options.root;
@@ -117,18 +116,27 @@ export interface LoadedCA {
   readonly key: KeyObject | undefined;
 }
 
-/** Loads a CA from disk; `undefined` when its certificate does not exist. */
-export async function loadCA(ctx: InitContext, caName: string): Promise<LoadedCA | undefined> {
+/**
+ * Loads a CA from disk (init's leaf and kubeconfig phases, certs renew); `undefined` when its certificate does not
+ * exist. A key that does not match the certificate is an error.
+ */
+export async function loadCA(ctx: Pick<PkiEnv, 'fx' | 'spec'>, caName: string): Promise<LoadedCA | undefined> {
   const row = certRow(caName);
   const p = certPaths(ctx.spec.paths.certificatesDir, row.baseName);
   const [crt, key] = await Promise.all([ctx.fx.readFile(p.crt), ctx.fx.readFile(p.key)]);
   if (!crt) return undefined;
   const cert = await readCertFile(p.crt, crt);
-  return { row, crtPath: p.crt, keyPath: p.key, cert, key: key ? readKeyFile(p.key, key) : undefined };
+  const k = key ? readKeyFile(p.key, key) : undefined;
+  if (k && !keyMatches(cert, k)) {
+    throw new OperationError(`the private key "${p.key}" does not match the certificate "${p.crt}" of the ${row.baseName} certificate authority`, {
+      hint: `restore the key that belongs to "${p.crt}"; a CA cannot be replaced without re-issuing every certificate it signed`,
+    });
+  }
+  return { row, crtPath: p.crt, keyPath: p.key, cert, key: k };
 }
 
 /** Starts the keys of every pair that is absent on disk, so that they are generated in parallel. */
-export async function prestartCertKeys(ctx: InitContext): Promise<void> {
+export async function prestartCertKeys(ctx: PkiEnv): Promise<void> {
   const dir = ctx.spec.paths.certificatesDir;
   const absent = async (paths: readonly string[]) => (await Promise.all(paths.map((p) => ctx.fx.stat(p)))).every((s) => s === undefined);
   const names = await Promise.all([
@@ -148,7 +156,7 @@ function notOverwritingKey(what: string, keyPath: string, crtPath: string): Oper
 }
 
 /** A CA sub-phase: ca, front-proxy-ca, etcd-ca. */
-export async function ensureCA(ctx: InitContext, row: CertRow): Promise<void> {
+export async function ensureCA(ctx: PkiEnv, row: CertRow): Promise<void> {
   const spec = ctx.spec;
   if (row.etcd && spec.etcd.external) {
     ctx.out.log('certs', `External etcd mode: Skipping ${row.baseName} certificate authority generation`);
@@ -196,7 +204,7 @@ export async function ensureCA(ctx: InitContext, row: CertRow): Promise<void> {
 }
 
 /** Writes a certificate's key then the certificate, under an intent record (src/pki/intent.ts). */
-function writeCertAndKey(ctx: InitContext, pair: string, p: { key: string; crt: string }, keyPem: string, certPem: string): Promise<void> {
+function writeCertAndKey(ctx: PkiEnv, pair: string, p: { key: string; crt: string }, keyPem: string, certPem: string): Promise<void> {
   return writePair(ctx.fx, pair, { path: p.key, content: keyPem, mode: MODE_KEY }, { path: p.crt, content: certPem, mode: MODE_CERT }, writer(ctx));
 }
 
@@ -205,7 +213,7 @@ function sansText(dnsNames: readonly string[], ips: readonly string[]): string {
 }
 
 /** A leaf sub-phase: apiserver, apiserver-kubelet-client, front-proxy-client, the etcd leaves. */
-export async function ensureLeaf(ctx: InitContext, row: CertRow): Promise<void> {
+export async function ensureLeaf(ctx: PkiEnv, row: CertRow): Promise<void> {
   const spec = ctx.spec;
   if (row.etcd && spec.etcd.external) {
     ctx.out.log('certs', `External etcd mode: Skipping ${row.baseName} certificate generation`);
@@ -299,7 +307,7 @@ export async function ensureLeaf(ctx: InitContext, row: CertRow): Promise<void> 
 }
 
 /** The sa sub-phase: sa.key (private, PKCS#1 for RSA) and sa.pub (PKIX), both 0600. */
-export async function ensureServiceAccountKey(ctx: InitContext): Promise<void> {
+export async function ensureServiceAccountKey(ctx: PkiEnv): Promise<void> {
   const dir = ctx.spec.paths.certificatesDir;
   const keyPath = `${dir}/${SA_KEY.privateFile}`;
   const pubPath = `${dir}/${SA_KEY.publicFile}`;
@@ -326,7 +334,7 @@ export async function ensureServiceAccountKey(ctx: InitContext): Promise<void> {
       await reportReused(ctx, [keyPath]);
       await writeFile(ctx, pubPath, derived, MODE_KEY);
     }
-    const external = (await ctx.fx.stat(`${dir}/ca.crt`)) !== undefined && (await ctx.fx.stat(`${dir}/ca.key`)) === undefined;
+    const external = await usingExternalCA(ctx.fx, dir);
     ctx.out.log('certs', external ? 'Using existing sa keys' : `Using the existing "${SA_KEY.baseName}" key`);
     return;
   }
@@ -346,6 +354,6 @@ export async function ensureServiceAccountKey(ctx: InitContext): Promise<void> {
   );
 }
 
-export async function ensureCertRow(ctx: InitContext, row: CertRow): Promise<void> {
+export async function ensureCertRow(ctx: PkiEnv, row: CertRow): Promise<void> {
   return row.isCA ? ensureCA(ctx, row) : ensureLeaf(ctx, row);
 }

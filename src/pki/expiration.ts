@@ -8,7 +8,7 @@ import type { ClusterSpec } from '../config/spec.js';
 import type { Effects } from '../effects/types.js';
 import { CertParseError, readCertificate, type CertInfo } from './inspect.js';
 import { certPaths, certRow, type CertRow } from './table.js';
-import { parseKubeconfig } from '../render/kubeconfig.js';
+import { parseKubeconfig } from '../kube/kubeconfig.js';
 import { caRows, renewItems, type RenewItem } from './items.js';
 
 export const OUTPUT_API_VERSION = 'output.kubeadm.k8s.io/v1alpha3';

@@ -6,29 +6,11 @@
  */
 import type { ClusterSpec } from '../config/spec.js';
 import { CERT_TABLE, KUBECONFIG_TABLE, certRow, type CertRow, type KubeconfigRow } from './table.js';
-import type { StaticPodComponent } from '../render/templates.js';
+import { COMPONENT_TABLE, type StaticPodComponent } from '../components.js';
 
 export type RenewItem =
   | { readonly kind: 'cert'; readonly name: string; readonly longName: string; readonly caName: string; readonly row: CertRow }
   | { readonly kind: 'kubeconfig'; readonly name: string; readonly longName: string; readonly caName: 'ca'; readonly row: KubeconfigRow };
-
-/** Which control-plane component reads each item's files (what needs a restart after a renewal). */
-export const USED_BY: Readonly<Record<string, readonly StaticPodComponent[]>> = {
-  'admin.conf': [],
-  'super-admin.conf': [],
-  apiserver: ['kube-apiserver'],
-  'apiserver-etcd-client': ['kube-apiserver'],
-  'apiserver-kubelet-client': ['kube-apiserver'],
-  'front-proxy-client': ['kube-apiserver'],
-  'controller-manager.conf': ['kube-controller-manager'],
-  'scheduler.conf': ['kube-scheduler'],
-  'etcd-server': ['etcd'],
-  'etcd-peer': ['etcd'],
-  'etcd-healthcheck-client': ['etcd'],
-};
-
-/** kubeadm's restart order (the order of its upgrade): etcd, kube-apiserver, kube-controller-manager, kube-scheduler. */
-export const RESTART_ORDER: readonly StaticPodComponent[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -65,10 +47,9 @@ export function caRowOf(item: RenewItem): CertRow {
   return certRow(item.caName);
 }
 
-/** The components that use the given items' files, in kubeadm's restart order. */
+/** The components that read the given items' files (the component table), in kubeadm's restart order. */
 export function componentsFor(names: readonly string[]): StaticPodComponent[] {
-  const set = new Set(names.flatMap((n) => USED_BY[n] ?? []));
-  return RESTART_ORDER.filter((c) => set.has(c));
+  return COMPONENT_TABLE.filter((r) => r.readsCertificates.some((c) => names.includes(c))).map((r) => r.name);
 }
 
 /** "a", "a and b", "a, b and c" */

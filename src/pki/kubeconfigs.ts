@@ -4,9 +4,11 @@
  * src/render/kubeconfig.ts; an existing file is reused, warned about (other server URL) or refused
  * (other CA), never overwritten.
  */
-import { writeFile, type InitContext } from '../node/context.js';
+import { writeFile } from '../workflow/files.js';
+import type { PkiEnv } from './env.js';
 import { OperationError } from '../errors.js';
-import { controlPlaneEndpointPortWarning, parseKubeconfig, renderKubeconfig } from '../render/kubeconfig.js';
+import { controlPlaneEndpointPortWarning, renderKubeconfig } from '../render/kubeconfig.js';
+import { parseKubeconfig } from '../kube/kubeconfig.js';
 import { keyPool, loadCA, pkiStart, reportReused, type LoadedCA } from './certs.js';
 import { goTime, validityProblem } from './inspect.js';
 import { privateKeyPem } from './keys.js';
@@ -17,18 +19,18 @@ import { KUBECONFIG_TABLE, kubeconfigUser, type KubeconfigRow } from './table.js
 
 const MODE_KUBECONFIG = 0o600;
 
-export function kubeconfigDir(ctx: InitContext): string {
+export function kubeconfigDir(ctx: PkiEnv): string {
   return ctx.spec.paths.kubernetesDir;
 }
 
-export function kubeconfigPath(ctx: InitContext, row: KubeconfigRow): string {
+export function kubeconfigPath(ctx: PkiEnv, row: KubeconfigRow): string {
   return `${kubeconfigDir(ctx)}/${row.file}`;
 }
 
 const poolName = (row: KubeconfigRow) => `kubeconfig/${row.name}`;
 
 /** The parent phase: announce the folder, warn about a port override, start the keys of absent files. */
-export async function prepareKubeconfigs(ctx: InitContext): Promise<void> {
+export async function prepareKubeconfigs(ctx: PkiEnv): Promise<void> {
   ctx.out.log('kubeconfig', `Using kubeconfig folder "${kubeconfigDir(ctx)}"`);
   const w = controlPlaneEndpointPortWarning(ctx.spec);
   if (w) ctx.out.warn(w);
@@ -38,7 +40,7 @@ export async function prepareKubeconfigs(ctx: InitContext): Promise<void> {
   keyPool(ctx).prestart(absent.filter((n): n is string => n !== undefined));
 }
 
-async function requireCA(ctx: InitContext): Promise<LoadedCA> {
+async function requireCA(ctx: PkiEnv): Promise<LoadedCA> {
   const ca = await loadCA(ctx, 'ca');
   if (!ca) {
     throw new OperationError(
@@ -50,7 +52,7 @@ async function requireCA(ctx: InitContext): Promise<LoadedCA> {
 }
 
 /** One kubeconfig sub-phase. */
-export async function ensureKubeconfig(ctx: InitContext, row: KubeconfigRow): Promise<void> {
+export async function ensureKubeconfig(ctx: PkiEnv, row: KubeconfigRow): Promise<void> {
   const spec = ctx.spec;
   const path = kubeconfigPath(ctx, row);
   const start = pkiStart(ctx);

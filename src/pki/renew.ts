@@ -11,12 +11,13 @@ import type { Effects, WriteStatus } from '../effects/types.js';
 import { OperationError } from '../errors.js';
 import { goTime, readCertificate, type CertInfo } from './inspect.js';
 import { recoverPair, writePair } from './intent.js';
-import { generateKey, parsePrivateKey, privateKeyPem, type KeyPool } from './keys.js';
+import { loadCA, type LoadedCA } from './certs.js';
+import { generateKey, privateKeyPem, type KeyPool } from './keys.js';
 import { encodePem } from './pem.js';
 import { pkiValidity, type CertPlan } from './plan.js';
 import { issueCertificate } from './sign.js';
 import { certPaths, certRow, keyUsageOf, type ExtUsage } from './table.js';
-import { parseKubeconfig } from '../render/kubeconfig.js';
+import { parseKubeconfig } from '../kube/kubeconfig.js';
 import { parseYaml, toYaml } from '../render/yaml.js';
 import type { Output } from '../workflow/events.js';
 import { itemCertPath } from './expiration.js';
@@ -55,31 +56,16 @@ function writer(env: RenewEnv, files: string[]) {
   };
 }
 
-interface LoadedCa {
-  readonly cert: CertInfo;
-  readonly key: import('node:crypto').KeyObject;
-}
-
 /** The CA of an item: its certificate (required) and key (undefined: external CA). */
-async function loadCa(env: RenewEnv, caName: string): Promise<{ cert: CertInfo; key: LoadedCa['key'] | undefined; crtPath: string; keyPath: string }> {
-  const row = certRow(caName);
-  const p = certPaths(env.spec.paths.certificatesDir, row.baseName);
-  const [crt, key] = await Promise.all([env.fx.readFile(p.crt), env.fx.readFile(p.key)]);
-  if (!crt) {
-    throw new OperationError(`couldn't load CA certificate ${row.baseName}: "${p.crt}" does not exist`, {
+async function loadCa(env: RenewEnv, caName: string): Promise<LoadedCA> {
+  const ca = await loadCA(env, caName);
+  if (!ca) {
+    const p = certPaths(env.spec.paths.certificatesDir, certRow(caName).baseName);
+    throw new OperationError(`couldn't load CA certificate ${caName}: "${p.crt}" does not exist`, {
       hint: `a certificate is renewed with the CA that signs it; restore "${p.crt}" (and its key "${p.key}")`,
     });
   }
-  const cert = await parseCert(p.crt, crt);
-  if (!key) return { cert, key: undefined, crtPath: p.crt, keyPath: p.key };
-  const k = parsePrivateKey(key);
-  if (!k) throw new OperationError(`"${p.key}" is not a valid private key`, { hint: `restore the key of the ${row.baseName} CA at "${p.key}"` });
-  if (!cert.x509.checkPrivateKey(k)) {
-    throw new OperationError(`the private key "${p.key}" does not match the certificate "${p.crt}" of the ${row.baseName} certificate authority`, {
-      hint: `restore the key that belongs to "${p.crt}"`,
-    });
-  }
-  return { cert, key: k, crtPath: p.crt, keyPath: p.key };
+  return ca;
 }
 
 async function parseCert(path: string, data: Buffer | string): Promise<CertInfo> {
@@ -111,7 +97,7 @@ export function renewalPlan(name: string, old: CertInfo, validityMs: number, war
   };
 }
 
-async function issue(env: RenewEnv, item: RenewItem, old: CertInfo, ca: { cert: CertInfo; key: LoadedCa['key'] }, now: Date) {
+async function issue(env: RenewEnv, item: RenewItem, old: CertInfo, ca: { cert: CertInfo; key: import('node:crypto').KeyObject }, now: Date) {
   const plan = renewalPlan(item.name, old, env.spec.certificateValidityPeriodMs, (m) => env.out.warn(m));
   const validity = pkiValidity(plan, now);
   if (validity.notAfter.getTime() > ca.cert.notAfter.getTime()) {

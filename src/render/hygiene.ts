@@ -9,9 +9,10 @@
  * Backups never go into the static pod path (they go under /etc/kubernetes/tmp/).
  */
 import * as path from 'node:path';
+import { STATIC_POD_COMPONENTS, manifestFile } from '../components.js';
 import { parseYamlDocuments } from './yaml.js';
 
-export const KUBEBOOT_MANIFEST_NAMES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml'] as const;
+export const KUBEBOOT_MANIFEST_NAMES: readonly string[] = STATIC_POD_COMPONENTS.map(manifestFile);
 
 export interface StaticPodPathEntry {
   readonly name: string;
@@ -68,7 +69,7 @@ export function checkStaticPodPath(
   for (const [name, content] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const key = podKey(content);
     if (key) owners.set(key, [...(owners.get(key) ?? []), name]);
-    if ((KUBEBOOT_MANIFEST_NAMES as readonly string[]).includes(name)) continue;
+    if (KUBEBOOT_MANIFEST_NAMES.includes(name)) continue;
     const full = path.posix.join(dir, name);
     warnings.push({
       name,

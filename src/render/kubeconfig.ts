@@ -1,10 +1,10 @@
 /**
- * kubeconfig files (kubeadm-reference §3), PURE: server URLs from the spec, the file content from its
- * parts, and reading an existing file back. No fs, no env, no clock.
+ * kubeconfig files (kubeadm-reference §3), PURE: server URLs from the spec and the file content from its parts.
+ * Reading one back is src/kube/kubeconfig.ts's. No fs, no env, no clock.
  */
 import type { ClusterSpec } from '../config/spec.js';
 import { canonicalIp, isIP, joinHostPort, splitHostPort } from '../util/net.js';
-import { parseYaml, toYaml } from './yaml.js';
+import { toYaml } from './yaml.js';
 
 type EndpointSpec = Pick<ClusterSpec, 'advertiseAddress' | 'bindPort' | 'controlPlaneEndpoint'>;
 
@@ -67,62 +67,4 @@ export function kubeconfigObject(p: KubeconfigParts): Record<string, unknown> {
 
 export function renderKubeconfig(p: KubeconfigParts): string {
   return toYaml(kubeconfigObject(p));
-}
-
-/** What the existing-file check needs from a kubeconfig: the current context's cluster and user. */
-export interface KubeconfigView {
-  readonly currentContext: string;
-  readonly clusterName: string;
-  readonly server: string;
-  /** embedded CA (decoded), when present */
-  readonly caData: string | undefined;
-  /** a CA file path (certificate-authority), when present */
-  readonly caFile: string | undefined;
-  readonly user: string;
-  readonly clientCertData: string | undefined;
-  readonly clientKeyData: string | undefined;
-}
-
-type Named = { name?: unknown; [k: string]: unknown };
-
-function findNamed(list: unknown, name: string, field: string): Record<string, unknown> | undefined {
-  if (!Array.isArray(list)) return undefined;
-  const item = (list as Named[]).find((x) => x !== null && typeof x === 'object' && x.name === name);
-  const inner = item?.[field];
-  return inner !== null && typeof inner === 'object' ? (inner as Record<string, unknown>) : undefined;
-}
-
-function decoded(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? Buffer.from(v, 'base64').toString('utf8') : undefined;
-}
-
-/** Parses a kubeconfig; returns an error message instead of throwing. */
-export function parseKubeconfig(text: string): KubeconfigView | string {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    return `it is not valid YAML: ${(err as Error).message.split('\n')[0]}`;
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return 'it is not a kubeconfig (not a YAML mapping)';
-  const d = doc as Record<string, unknown>;
-  const current = d['current-context'];
-  if (typeof current !== 'string' || current === '') return 'it has no current-context';
-  const ctx = findNamed(d.contexts, current, 'context');
-  if (!ctx) return `failed to find CurrentContext "${current}" in Contexts of the kubeconfig file`;
-  const clusterName = typeof ctx.cluster === 'string' ? ctx.cluster : '';
-  const cluster = findNamed(d.clusters, clusterName, 'cluster');
-  if (!cluster) return `failed to find the cluster "${clusterName}" of CurrentContext "${current}" in Clusters of the kubeconfig file`;
-  const user = typeof ctx.user === 'string' ? ctx.user : '';
-  const auth = findNamed(d.users, user, 'user');
-  return {
-    currentContext: current,
-    clusterName,
-    server: typeof cluster.server === 'string' ? cluster.server : '',
-    caData: decoded(cluster['certificate-authority-data']),
-    caFile: typeof cluster['certificate-authority'] === 'string' ? (cluster['certificate-authority'] as string) : undefined,
-    user,
-    clientCertData: decoded(auth?.['client-certificate-data']),
-    clientKeyData: decoded(auth?.['client-key-data']),
-  };
 }

@@ -14,18 +14,12 @@ import { buildCommand, lastArgValue, type Arg } from './args.js';
 import { applyPatches, type PatchFile } from './patches.js';
 import type { PodTemplate, StaticPodComponent, StaticPodTemplates } from './templates.js';
 import { STATIC_POD_COMPONENTS } from './templates.js';
+import { PORTS, manifestPath } from '../components.js';
 import { parseYaml, toYaml } from './yaml.js';
 
 export { STATIC_POD_COMPONENTS, type StaticPodComponent };
 
-/** kubeadm's well-known ports. */
-export const PORTS = {
-  etcdClient: 2379,
-  etcdPeer: 2380,
-  etcdMetrics: 2381,
-  kubeControllerManager: 10257,
-  kubeScheduler: 10259,
-} as const;
+export { PORTS };
 
 export const PROBE_PORT_NAME = 'probe-port';
 export const MANIFEST_MODE = 0o600;
@@ -268,22 +262,8 @@ export function componentCommand(
   component: StaticPodComponent,
   opts: { externalCA?: boolean; warnings?: string[] } = {},
 ): string[] {
-  const order = spec.version.extraArgsOrder;
-  switch (component) {
-    case 'etcd':
-      return buildCommand('etcd', etcdDefaultArgs(spec), spec.etcd.local?.extraArgs ?? [], order);
-    case 'kube-apiserver':
-      return buildCommand('kube-apiserver', apiServerDefaultArgs(spec, opts.warnings), spec.apiServer.extraArgs, order);
-    case 'kube-controller-manager':
-      return buildCommand(
-        'kube-controller-manager',
-        controllerManagerDefaultArgs(spec, opts.externalCA === true),
-        spec.controllerManager.extraArgs,
-        order,
-      );
-    case 'kube-scheduler':
-      return buildCommand('kube-scheduler', schedulerDefaultArgs(spec), spec.scheduler.extraArgs, order);
-  }
+  const r = RENDERERS[component];
+  return buildCommand(component, r.defaultArgs(spec, opts), r.section(spec).extraArgs, spec.version.extraArgsOrder);
 }
 
 // ---------- probes ----------
@@ -306,24 +286,13 @@ export function etcdProbe(spec: ClusterSpec): Probe {
 }
 
 export function componentProbe(spec: ClusterSpec, component: StaticPodComponent): Probe {
-  switch (component) {
-    case 'etcd':
-      return etcdProbe(spec);
-    case 'kube-apiserver':
-      return {
-        host: spec.advertiseAddress === '' ? '127.0.0.1' : probeAddress(spec.advertiseAddress),
-        port: spec.bindPort,
-        scheme: 'HTTPS',
-      };
-    case 'kube-controller-manager': {
-      const bind = lastArgValue(spec.controllerManager.extraArgs, 'bind-address');
-      return { host: bind === undefined ? '127.0.0.1' : probeAddress(bind), port: PORTS.kubeControllerManager, scheme: 'HTTPS' };
-    }
-    case 'kube-scheduler': {
-      const bind = lastArgValue(spec.scheduler.extraArgs, 'bind-address');
-      return { host: bind === undefined ? '127.0.0.1' : probeAddress(bind), port: PORTS.kubeScheduler, scheme: 'HTTPS' };
-    }
-  }
+  return RENDERERS[component].probe(spec);
+}
+
+/** The probe of a control-plane component that binds to --bind-address (127.0.0.1 by default) on a fixed port. */
+function boundProbe(args: readonly Arg[], port: number): Probe {
+  const bind = lastArgValue(args, 'bind-address');
+  return { host: bind === undefined ? '127.0.0.1' : probeAddress(bind), port, scheme: 'HTTPS' };
 }
 
 /** kubeadm's StartupProbe: enough periods of 10 s to cover the control-plane health-check timeout. */
@@ -410,45 +379,51 @@ function caExtraVolumes(host: HostFacts): HostPathVolume[] {
 }
 
 export function componentVolumes(spec: ClusterSpec, host: HostFacts, component: StaticPodComponent): HostPathVolume[] {
-  const set = new VolumeSet();
+  return RENDERERS[component].volumes(spec, host);
+}
+
+function etcdVolumes(spec: ClusterSpec): HostPathVolume[] {
+  const local = spec.etcd.local;
+  if (!local) throw new Error('internal: etcd volumes asked for with external etcd');
   const certs = spec.paths.certificatesDir;
-  switch (component) {
-    case 'etcd': {
-      const local = spec.etcd.local;
-      if (!local) throw new Error('internal: etcd volumes asked for with external etcd');
-      // mounts keep kubeadm's order (data, then certs) and are read-write; volumes are sorted below
-      return [
-        { name: 'etcd-data', hostPath: local.dataDir, mountPath: local.dataDir, readOnly: false, type: 'DirectoryOrCreate' },
-        { name: 'etcd-certs', hostPath: `${certs}/etcd`, mountPath: `${certs}/etcd`, readOnly: false, type: 'DirectoryOrCreate' },
-      ];
-    }
-    case 'kube-apiserver':
-      set.add(dirOrCreate('k8s-certs', certs));
-      set.add(dirOrCreate('ca-certs', CA_CERTS_DIR));
-      externalEtcdCertDirs(spec).forEach((d, i) => set.add(dirOrCreate(`etcd-certs-${i}`, d)));
-      caExtraVolumes(host).forEach((v) => set.add(v));
-      set.addExtra(spec.apiServer.extraVolumes);
-      return set.sorted();
-    case 'kube-controller-manager': {
-      set.add(dirOrCreate('k8s-certs', certs));
-      set.add(dirOrCreate('ca-certs', CA_CERTS_DIR));
-      const kc = kubeconfigPath(spec, 'controller-manager.conf');
-      set.add({ name: 'kubeconfig', hostPath: kc, mountPath: kc, readOnly: true, type: 'FileOrCreate' });
-      if (spec.version.flexVolume) {
-        const flex = lastArgValue(spec.controllerManager.extraArgs, 'flex-volume-plugin-dir') ?? FLEXVOLUME_DEFAULT_DIR;
-        set.add(dirOrCreate('flexvolume-dir', flex, false));
-      }
-      caExtraVolumes(host).forEach((v) => set.add(v));
-      set.addExtra(spec.controllerManager.extraVolumes);
-      return set.sorted();
-    }
-    case 'kube-scheduler': {
-      const kc = kubeconfigPath(spec, 'scheduler.conf');
-      set.add({ name: 'kubeconfig', hostPath: kc, mountPath: kc, readOnly: true, type: 'FileOrCreate' });
-      set.addExtra(spec.scheduler.extraVolumes);
-      return set.sorted();
-    }
+  // mounts keep kubeadm's order (data, then certs) and are read-write; volumes are sorted in buildStaticPod
+  return [
+    { name: 'etcd-data', hostPath: local.dataDir, mountPath: local.dataDir, readOnly: false, type: 'DirectoryOrCreate' },
+    { name: 'etcd-certs', hostPath: `${certs}/etcd`, mountPath: `${certs}/etcd`, readOnly: false, type: 'DirectoryOrCreate' },
+  ];
+}
+
+function apiServerVolumes(spec: ClusterSpec, host: HostFacts): HostPathVolume[] {
+  const set = new VolumeSet();
+  set.add(dirOrCreate('k8s-certs', spec.paths.certificatesDir));
+  set.add(dirOrCreate('ca-certs', CA_CERTS_DIR));
+  externalEtcdCertDirs(spec).forEach((d, i) => set.add(dirOrCreate(`etcd-certs-${i}`, d)));
+  caExtraVolumes(host).forEach((v) => set.add(v));
+  set.addExtra(spec.apiServer.extraVolumes);
+  return set.sorted();
+}
+
+function controllerManagerVolumes(spec: ClusterSpec, host: HostFacts): HostPathVolume[] {
+  const set = new VolumeSet();
+  set.add(dirOrCreate('k8s-certs', spec.paths.certificatesDir));
+  set.add(dirOrCreate('ca-certs', CA_CERTS_DIR));
+  const kc = kubeconfigPath(spec, 'controller-manager.conf');
+  set.add({ name: 'kubeconfig', hostPath: kc, mountPath: kc, readOnly: true, type: 'FileOrCreate' });
+  if (spec.version.flexVolume) {
+    const flex = lastArgValue(spec.controllerManager.extraArgs, 'flex-volume-plugin-dir') ?? FLEXVOLUME_DEFAULT_DIR;
+    set.add(dirOrCreate('flexvolume-dir', flex, false));
   }
+  caExtraVolumes(host).forEach((v) => set.add(v));
+  set.addExtra(spec.controllerManager.extraVolumes);
+  return set.sorted();
+}
+
+function schedulerVolumes(spec: ClusterSpec): HostPathVolume[] {
+  const set = new VolumeSet();
+  const kc = kubeconfigPath(spec, 'scheduler.conf');
+  set.add({ name: 'kubeconfig', hostPath: kc, mountPath: kc, readOnly: true, type: 'FileOrCreate' });
+  set.addExtra(spec.scheduler.extraVolumes);
+  return set.sorted();
 }
 
 // ---------- pods ----------
@@ -464,27 +439,62 @@ function setProbe(container: Obj, key: string, probe: Probe, named: boolean): vo
 }
 
 function componentEnv(spec: ClusterSpec, host: HostFacts, component: StaticPodComponent): Obj[] {
-  switch (component) {
-    case 'etcd':
-      return mergeEnv(spec.etcd.local?.extraEnvs ?? []);
-    case 'kube-apiserver':
-      return mergeEnv(host.proxyEnv, spec.apiServer.extraEnvs);
-    case 'kube-controller-manager':
-      return mergeEnv(host.proxyEnv, spec.controllerManager.extraEnvs);
-    case 'kube-scheduler':
-      return mergeEnv(host.proxyEnv, spec.scheduler.extraEnvs);
-  }
+  // etcd gets no proxy variables (it talks to its peers only); the others get the host's proxy environment
+  const extra = RENDERERS[component].section(spec).extraEnvs;
+  return component === 'etcd' ? mergeEnv(extra) : mergeEnv(host.proxyEnv, extra);
 }
 
-function componentAnnotations(spec: ClusterSpec, component: StaticPodComponent): Record<string, string> | undefined {
-  if (component === 'kube-apiserver') {
-    return { [APISERVER_ENDPOINT_ANNOTATION]: joinHostPort(spec.advertiseAddress, spec.bindPort) };
-  }
-  if (component === 'etcd') {
-    return { [ETCD_CLIENT_URLS_ANNOTATION]: `https://${joinHostPort(spec.advertiseAddress, PORTS.etcdClient)}` };
-  }
-  return undefined;
+// ---------- the per-component renderers ----------
+
+/** What one component's section of the spec holds for its pod. */
+interface ComponentSection {
+  readonly extraArgs: readonly Arg[];
+  readonly extraEnvs: readonly EnvVar[];
 }
+
+/** How each component's Pod differs: one row per component (the component table's names). */
+interface ComponentRenderer {
+  /** its extraArgs and extraEnvs in the spec */
+  section(spec: ClusterSpec): ComponentSection;
+  defaultArgs(spec: ClusterSpec, opts: { externalCA?: boolean; warnings?: string[] }): Arg[];
+  probe(spec: ClusterSpec): Probe;
+  volumes(spec: ClusterSpec, host: HostFacts): HostPathVolume[];
+  image(spec: ClusterSpec): string;
+  annotations?(spec: ClusterSpec): Record<string, string>;
+}
+
+const RENDERERS: Readonly<Record<StaticPodComponent, ComponentRenderer>> = {
+  etcd: {
+    section: (spec) => ({ extraArgs: spec.etcd.local?.extraArgs ?? [], extraEnvs: spec.etcd.local?.extraEnvs ?? [] }),
+    defaultArgs: (spec) => etcdDefaultArgs(spec),
+    probe: (spec) => etcdProbe(spec),
+    volumes: (spec) => etcdVolumes(spec),
+    image: (spec) => etcdImage(spec),
+    annotations: (spec) => ({ [ETCD_CLIENT_URLS_ANNOTATION]: `https://${joinHostPort(spec.advertiseAddress, PORTS.etcdClient)}` }),
+  },
+  'kube-apiserver': {
+    section: (spec) => spec.apiServer,
+    defaultArgs: (spec, opts) => apiServerDefaultArgs(spec, opts.warnings),
+    probe: (spec) => ({ host: spec.advertiseAddress === '' ? '127.0.0.1' : probeAddress(spec.advertiseAddress), port: spec.bindPort, scheme: 'HTTPS' }),
+    volumes: apiServerVolumes,
+    image: (spec) => controlPlaneImage(spec, 'kube-apiserver'),
+    annotations: (spec) => ({ [APISERVER_ENDPOINT_ANNOTATION]: joinHostPort(spec.advertiseAddress, spec.bindPort) }),
+  },
+  'kube-controller-manager': {
+    section: (spec) => spec.controllerManager,
+    defaultArgs: (spec, opts) => controllerManagerDefaultArgs(spec, opts.externalCA === true),
+    probe: (spec) => boundProbe(spec.controllerManager.extraArgs, PORTS.kubeControllerManager),
+    volumes: controllerManagerVolumes,
+    image: (spec) => controlPlaneImage(spec, 'kube-controller-manager'),
+  },
+  'kube-scheduler': {
+    section: (spec) => spec.scheduler,
+    defaultArgs: (spec) => schedulerDefaultArgs(spec),
+    probe: (spec) => boundProbe(spec.scheduler.extraArgs, PORTS.kubeScheduler),
+    volumes: (spec) => schedulerVolumes(spec),
+    image: (spec) => controlPlaneImage(spec, 'kube-scheduler'),
+  },
+};
 
 /** One component's Pod as a plain object (before patches). */
 export function buildStaticPod(
@@ -500,11 +510,11 @@ export function buildStaticPod(
   const podSpec = pod.spec as Obj;
   const container = (podSpec.containers as Obj[])[0] as Obj;
 
-  const annotations = componentAnnotations(spec, component);
+  const annotations = RENDERERS[component].annotations?.(spec);
   if (annotations) meta.annotations = { ...((meta.annotations as Obj | undefined) ?? {}), ...annotations };
 
   container.command = componentCommand(spec, component, opts);
-  container.image = component === 'etcd' ? etcdImage(spec) : controlPlaneImage(spec, component);
+  container.image = RENDERERS[component].image(spec);
   const env = componentEnv(spec, host, component);
   if (env.length > 0) container.env = env;
 
@@ -532,9 +542,7 @@ export function staticPodComponents(spec: ClusterSpec): StaticPodComponent[] {
   return STATIC_POD_COMPONENTS.filter((c) => c !== 'etcd' || spec.etcd.local !== undefined);
 }
 
-export function manifestPath(spec: ClusterSpec, component: StaticPodComponent): string {
-  return path.posix.join(spec.paths.manifestsDir, `${component}.yaml`);
-}
+export { manifestPath };
 
 /** Minimal sanity of a (patched) manifest: what the kubelet and kubeboot's later phases rely on. */
 export function checkPodShape(obj: unknown, component: string): void {

@@ -2,8 +2,9 @@
  * The static pod templates as data: the component list, their types, and the shape check every renderer relies on.
  * Reading them from the package is src/package-files.ts's job; nothing here touches the disk.
  */
-export const STATIC_POD_COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
-export type StaticPodComponent = (typeof STATIC_POD_COMPONENTS)[number];
+import type { StaticPodComponent } from '../components.js';
+
+export { STATIC_POD_COMPONENTS, type StaticPodComponent } from '../components.js';
 
 /** A parsed template: a plain Pod object with one container. */
 export type PodTemplate = Readonly<Record<string, unknown>>;

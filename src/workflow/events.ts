@@ -17,7 +17,20 @@ export interface Reporter {
 /** The facade phases use: kubeadm-style lines, warnings, file events, and anything else. */
 export class Output {
   currentPhase: string | undefined;
-  constructor(private readonly reporter: Reporter) {}
+  constructor(
+    private readonly reporter: Reporter,
+    /** the run changes nothing (--dry-run): action() says what would be done */
+    public simulated = false,
+  ) {}
+  /**
+   * An action a step takes, worded by the run rather than by the step: "Removing X" in a run that acts, "Would remove
+   * X" in a dry run. Either text may be omitted (nothing is said in that mode). Steps never ask whether they are a
+   * dry run: the effects decide what happens, this decides how it reads.
+   */
+  action(tag: string, text: { readonly doing?: string; readonly would?: string }): void {
+    const message = this.simulated ? text.would : text.doing;
+    if (message !== undefined) this.log(tag, message);
+  }
   log(tag: string, message: string): void {
     this.reporter.emit({ type: 'log', tag, message, ...(this.currentPhase ? { phase: this.currentPhase } : {}) });
   }

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as yaml from 'js-yaml';
-import { parseKubeconfig } from '../../src/render/kubeconfig.js';
+import { parseKubeconfig } from '../../src/kube/kubeconfig.js';
 import { CLI } from '../helpers/paths.js';
 import { cleanEnv } from '../helpers/cli.js';
 import { CAS, LEAVES, PKI, cli, keyMatches, modeOf, newNode, show, tree } from '../unit/lifecycle/support.js';

@@ -8,7 +8,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseKubeconfig, type ClientCredentials } from '../../src/kube/kubeconfig.js';
+import { kubeconfigCredentials as parseKubeconfig, type ClientCredentials } from '../../src/kube/kubeconfig.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { requireTools } from '../helpers/tools.js';
 import { arrange, NODE_NAME } from '../double/harness.js';

@@ -13,6 +13,12 @@ export class FakeEffects implements Effects {
   readonly dirs = new Map<string, number>();
   readonly execCalls: string[] = [];
   readonly writes: string[] = [];
+  /**
+   * Model the dry-run twin (src/effects/dryrun.ts) as far as phases see it: commands that change the node are recorded
+   * in `simulated` instead of run, and a wait for the node to act is not made.
+   */
+  simulate = false;
+  readonly simulated: string[] = [];
   exec_: Record<string, ExecHandler> = {};
   http_: HttpHandler = (req) => {
     throw new Error(`unexpected HTTP request ${req.method ?? 'GET'} ${req.url}`);
@@ -68,6 +74,10 @@ export class FakeEffects implements Effects {
     this.files.set(to, f);
   }
   async exec(command: string, args: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+    if (this.simulate && !opts?.readOnly) {
+      this.simulated.push([command, ...args].join(' '));
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
     this.execCalls.push([command, ...args].join(' '));
     const h = this.exec_[command];
     if (!h) throw new Error(`unexpected command: ${[command, ...args].join(' ')}`);
@@ -84,6 +94,21 @@ export class FakeEffects implements Effects {
   }
   now(): Date {
     return new Date(this.clock);
+  }
+  /** a watch: the handler gives the lines of the stream (default: none; the stream ends at once) */
+  stream_: (req: HttpRequest) => { status: number; lines: string[] } = () => ({ status: 200, lines: [] });
+  async httpStream(req: HttpRequest, onLine: (line: string) => boolean | void): Promise<HttpResponse> {
+    const r = this.stream_(req);
+    if (r.status !== 200) return { status: r.status, body: r.lines.join('\n'), headers: {} };
+    for (const l of r.lines) if (onLine(l) === true) break;
+    return { status: 200, body: '', headers: {} };
+  }
+  waitForNode<T>(description: string, wait: () => Promise<T>): Promise<T | undefined> {
+    if (this.simulate) {
+      this.simulated.push(`wait for ${description}`);
+      return Promise.resolve(undefined);
+    }
+    return wait();
   }
   async sleep(ms: number): Promise<void> {
     this.clock += ms;

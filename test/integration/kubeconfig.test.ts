@@ -9,7 +9,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { readCertificate } from '../../src/pki/inspect.js';
-import { parseKubeconfig } from '../../src/render/kubeconfig.js';
+import { parseKubeconfig } from '../../src/kube/kubeconfig.js';
 import { requireTools } from '../helpers/tools.js';
 import { tempDir } from '../helpers/tmp.js';
 import { KDIR, PKI, freePort, phase, writeConfig, type ConfigOptions } from '../unit/pki/support.js';

@@ -1,5 +1,5 @@
 /**
- * The swap + wait + rollback routine (src/kube/rollout.ts) and restartComponents (src/rollout.ts) on a fake file tree,
+ * The swap + wait + rollback routine and restartComponents (src/node/swap.ts) on a fake file tree,
  * a fake API server driven by the fake clock, and no real sleeps.
  */
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ import {
 import type { PodView } from '../../src/kube/mirror-pods.js';
 import { loadStaticPodTemplates } from '../../src/node/templates.js';
 import { RESTART_ANNOTATION, renderStaticPod, restartAnnotationOf, withRestartAnnotation } from '../../src/render/manifests.js';
-import { restartComponents } from '../../src/node/rollout.js';
+import { restartComponents } from '../../src/node/swap.js';
 import { ExitCode, WaitTimeoutError } from '../../src/errors.js';
 import { Output, type KubebootEvent } from '../../src/workflow/events.js';
 import { FakeEffects } from '../helpers/fake-effects.js';

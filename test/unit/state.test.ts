@@ -29,7 +29,7 @@ describe('kubeboot state', () => {
   });
   it('the recorded config is the defaulted v1beta4 documents, deterministic, 0600', async () => {
     const fx = new FakeEffects();
-    const { spec } = buildSpec(undefined, { podSubnet: '10.244.0.0/16' }, TEST_HOST, 'flags');
+    const { spec } = buildSpec(undefined, { 'pod-network-cidr': '10.244.0.0/16' }, TEST_HOST, 'flags');
     assert.equal(await recordConfig(fx, spec), 'written');
     assert.equal(await recordConfig(fx, spec), 'unchanged');
     const f = fx.files.get(RECORDED_CONFIG);

@@ -95,7 +95,7 @@ describe('config loading', () => {
     assert.equal(spec.kubernetesVersion, 'v1.36.5', 'default version is the newest 1.36 patch in the table');
   });
   it('without a file, flags and host facts fill the spec', () => {
-    const { spec } = buildSpec(undefined, { serviceSubnet: '10.100.0.0/16,fd00:100::/112', certSANs: ['a.example'], apiserverExtraArgs: [{ name: 'v', value: '2' }] }, TEST_HOST, 'flags');
+    const { spec } = buildSpec(undefined, { 'service-cidr': '10.100.0.0/16,fd00:100::/112', 'apiserver-cert-extra-sans': ['a.example'], 'apiserver-extra-args': [{ name: 'v', value: '2' }] }, TEST_HOST, 'flags');
     assert.equal(spec.nodeName, 'cp1');
     assert.equal(spec.advertiseAddress, '192.0.2.10');
     assert.equal(spec.networking.serviceSubnet, '10.100.0.0/16,fd00:100::/112');
@@ -103,19 +103,19 @@ describe('config loading', () => {
     assert.deepEqual(spec.apiServer.extraArgs, [{ name: 'v', value: '2' }]);
   });
   it("a node name is trimmed and lowercased as kubeadm's GetHostname does; a bare CRI socket path gets unix://, with a warning", () => {
-    const { spec, warnings } = buildSpec(undefined, { nodeName: ' CP-One ', criSocket: '/run/containerd/containerd.sock' }, TEST_HOST, 'flags');
+    const { spec, warnings } = buildSpec(undefined, { 'node-name': ' CP-One ', 'cri-socket': '/run/containerd/containerd.sock' }, TEST_HOST, 'flags');
     assert.equal(spec.nodeName, 'cp-one');
     assert.equal(spec.criSocket, 'unix:///run/containerd/containerd.sock');
     assert.ok(warnings.some((w) => w.includes('"/run/containerd/containerd.sock" has no URL scheme: using "unix:///run/containerd/containerd.sock"')), warnings.join('\n'));
     // another scheme is still an error, named by the flag
     assert.throws(
-      () => buildSpec(undefined, { criSocket: 'tcp://127.0.0.1:2375' }, TEST_HOST, 'flags'),
+      () => buildSpec(undefined, { 'cri-socket': 'tcp://127.0.0.1:2375' }, TEST_HOST, 'flags'),
       (e: unknown) => e instanceof ConfigError && e.issues.some((l) => l.startsWith('--cri-socket: ') && l.includes('only URL scheme "unix" is supported')),
     );
   });
   it('a problem that came from a flag is reported under the flag name', () => {
     assert.throws(
-      () => buildSpec(undefined, { serviceSubnet: 'nope', advertiseAddress: 'x' }, TEST_HOST, 'flags'),
+      () => buildSpec(undefined, { 'service-cidr': 'nope', 'apiserver-advertise-address': 'x' }, TEST_HOST, 'flags'),
       (e: unknown) => {
         assert.ok(e instanceof ConfigError);
         assert.equal(e.exitCode, 3);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { componentEndpoint, manifestCommand } from '../../../src/kube/endpoints.js';
-import { parseKubeconfig, KubeconfigError } from '../../../src/kube/kubeconfig.js';
+import { kubeconfigCredentials as parseKubeconfig, KubeconfigError } from '../../../src/kube/kubeconfig.js';
 
 describe('component endpoints from the generated manifests', () => {
   it('kube-apiserver: --advertise-address and --secure-port, /livez', () => {
@@ -73,7 +73,7 @@ describe('kubeconfig parsing', () => {
     assert.equal(c.ca, undefined);
   });
   it('errors name the file and the problem', async () => {
-    await assert.rejects(parseKubeconfig('a: [', 'x.conf', async () => undefined), /x.conf: not valid YAML/);
+    await assert.rejects(parseKubeconfig('a: [', 'x.conf', async () => undefined), /x.conf: it is not valid YAML/);
     await assert.rejects(parseKubeconfig(kubeconfig({}), 'x.conf', async () => undefined), (e: unknown) => e instanceof KubeconfigError && /no client certificate/.test(e.message));
     await assert.rejects(
       parseKubeconfig(kubeconfig({ 'client-certificate-data': 'bm90IHBlbQ==', 'client-key-data': 'eA==' }), 'x.conf', async () => undefined),

@@ -13,7 +13,7 @@ function lines(events: readonly KubebootEvent[]): string[] {
 
 describe('kubelet-start', () => {
   it('writes the three files (0644) with deltas §6 messages, in order', async () => {
-    const t = testContext({ nodeName: 'node-a' }, { root: '/tmp/r' });
+    const t = testContext({ 'node-name': 'node-a' }, { root: '/tmp/r' });
     await kubeletStart.run!(t.ctx);
     const l = lines(t.events.events);
     assert.deepEqual(l.slice(0, 5), [
@@ -28,11 +28,14 @@ describe('kubelet-start', () => {
     assert.deepEqual(t.fx.execCalls, [], '--root never calls systemctl');
   });
 
-  it('--dry-run never calls systemctl and says so', async () => {
+  it('--dry-run never runs a systemctl that changes the node, and says so', async () => {
     const t = testContext({}, { dryRun: true });
     t.fx.onPath.add('systemctl');
+    t.fx.exec_['systemctl'] = () => ({ exitCode: 0, stdout: 'kubelet.service enabled enabled\n', stderr: '' });
     await kubeletStart.run!(t.ctx);
-    assert.deepEqual(t.fx.execCalls, []);
+    // the effects twin records daemon-reload and restart; only the read-only unit check runs
+    assert.deepEqual(t.fx.execCalls, ['systemctl list-unit-files kubelet.service --no-legend']);
+    assert.deepEqual(t.fx.simulated, ['systemctl daemon-reload', 'systemctl restart kubelet']);
     assert.ok(lines(t.events.events).some((l) => l.includes('Would restart the kubelet') && l.includes('not done under --dry-run')));
   });
 
@@ -76,7 +79,7 @@ const manifest = (cmd: string[]) => `apiVersion: v1\nkind: Pod\nmetadata:\n  nam
 
 describe('wait-control-plane', () => {
   function withManifests() {
-    const t = testContext({ nodeName: 'node-a' }, { dryRun: true });
+    const t = testContext({ 'node-name': 'node-a' }, { dryRun: true });
     const put = (p: string, s: string) => t.fx.files.set(p, { data: Buffer.from(s), mode: 0o600 });
     put('/etc/kubernetes/manifests/kube-apiserver.yaml', manifest(['kube-apiserver', '--advertise-address=127.0.0.1', '--secure-port=16443']));
     put('/etc/kubernetes/manifests/kube-controller-manager.yaml', manifest(['kube-controller-manager', '--secure-port=20257']));

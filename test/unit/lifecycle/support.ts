@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { cleanEnv, runCli, type CliResult } from '../../helpers/cli.js';
 import { configText, type Ports } from '../../double/harness.js';
 import { freePorts } from '../../double/ports.js';
-import { parseKubeconfig } from '../../../src/render/kubeconfig.js';
+import { parseKubeconfig } from '../../../src/kube/kubeconfig.js';
 
 export const PKI = 'etc/kubernetes/pki';
 

@@ -100,7 +100,7 @@ describe('preflight', () => {
   });
 
   it('uses the configured ports (bindPort, secure-port extraArgs)', async () => {
-    const t = testContext({ bindPort: 7443, schedulerExtraArgs: [{ name: 'secure-port', value: '20259' }] }, { root: '/r' });
+    const t = testContext({ 'apiserver-bind-port': 7443, 'scheduler-extra-args': [{ name: 'secure-port', value: '20259' }] }, { root: '/r' });
     t.fx.busyPorts.add(6443).add(10259).add(7443).add(20259);
     await assert.rejects(preflight.run!(t.ctx), (e: PreflightError) => {
       assert.deepEqual([...e.failures].sort(), ['[ERROR Port-20259]: Port 20259 is in use', '[ERROR Port-7443]: Port 7443 is in use']);
@@ -109,7 +109,7 @@ describe('preflight', () => {
   });
 
   it('etcd and kubelet ports come from the configuration (listen URLs, KubeletConfiguration.port)', async () => {
-    const t = testContext({ etcdExtraArgs: [{ name: 'listen-client-urls', value: 'https://127.0.0.1:22379,https://192.0.2.10:22379' }, { name: 'listen-peer-urls', value: 'https://192.0.2.10:22380' }] }, { root: '/r' });
+    const t = testContext({ 'etcd-extra-args': [{ name: 'listen-client-urls', value: 'https://127.0.0.1:22379,https://192.0.2.10:22379' }, { name: 'listen-peer-urls', value: 'https://192.0.2.10:22380' }] }, { root: '/r' });
     t.fx.busyPorts.add(2379).add(2380).add(22379).add(22380);
     await assert.rejects(preflight.run!(t.ctx), (e: PreflightError) => {
       assert.deepEqual([...e.failures].sort(), ['[ERROR Port-22379]: Port 22379 is in use', '[ERROR Port-22380]: Port 22380 is in use']);

@@ -7,13 +7,12 @@ import { test } from 'node:test';
 import { certs } from '../../../phases/init/certs.js';
 import { kubeconfig } from '../../../phases/init/kubeconfig.js';
 import { loadConfig } from '../../../src/config/load.js';
-import type { InitContext } from '../../../src/node/context.js';
+import { nodeContext, type InitContext } from '../../../src/node/context.js';
 import { readCertificate } from '../../../src/pki/inspect.js';
-import { parseKubeconfig } from '../../../src/render/kubeconfig.js';
+import { parseKubeconfig } from '../../../src/kube/kubeconfig.js';
 import { MemoryReporter } from '../../../src/workflow/reporters.js';
 import { Output } from '../../../src/workflow/events.js';
 import { runWorkflow } from '../../../src/workflow/run.js';
-import { Slots } from '../../../src/workflow/slots.js';
 import { FakeEffects } from '../../helpers/fake-effects.js';
 import { TEST_HOST } from '../../helpers/host.js';
 import { configYaml } from './support.js';
@@ -21,14 +20,13 @@ import { configYaml } from './support.js';
 async function context(fx: FakeEffects): Promise<{ ctx: InitContext; events: MemoryReporter }> {
   const spec = (await loadConfig({ path: 't.yaml', text: configYaml({ cluster: 'certificatesDir: /srv/pki\n' }) }, {}, TEST_HOST)).spec;
   const events = new MemoryReporter();
-  const ctx: InitContext = {
+  const ctx: InitContext = nodeContext({
     spec,
     host: TEST_HOST,
     fx,
     out: new Output(events),
-    options: { dryRun: false, root: '', ignorePreflightErrors: new Set(), verbose: false, waitTimeoutMs: undefined, waitFor: ['all'] },
-    slots: new Slots(),
-  };
+    options: { dryRun: false, root: '', ignorePreflightErrors: new Set<string>(), verbose: false, waitTimeoutMs: undefined, waitFor: ['all'] },
+  });
   return { ctx, events };
 }
 

@@ -12,7 +12,7 @@ import { readCertificate } from '../../../src/pki/inspect.js';
 import { describeKey } from '../../../src/pki/keys.js';
 import type { PkiPlan } from '../../../src/pki/plan.js';
 import { CERTIFICATE_BACKDATE_MS } from '../../../src/pki/table.js';
-import { parseKubeconfig } from '../../../src/render/kubeconfig.js';
+import { parseKubeconfig } from '../../../src/kube/kubeconfig.js';
 
 export interface ConfigOptions {
   nodeName?: string;

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  controlPlaneEndpointPortWarning,
-  controlPlaneEndpointURL,
-  localEndpointURL,
-  parseKubeconfig,
-  renderKubeconfig,
-} from '../../../src/render/kubeconfig.js';
+import { controlPlaneEndpointPortWarning, controlPlaneEndpointURL, localEndpointURL, renderKubeconfig } from '../../../src/render/kubeconfig.js';
+import { parseKubeconfig } from '../../../src/kube/kubeconfig.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const parts = {

@@ -90,7 +90,7 @@ networking:
   dnsDomain: example.local
 certificatesDir: /srv/pki
 `,
-      { criSocket: 'unix:///run/crio/crio.sock' },
+      { 'cri-socket': 'unix:///run/crio/crio.sock' },
     );
     const files = renderKubeletFiles({ spec, hostname: 'cp1', template: await loadKubeletTemplate() });
     const doc = parseYaml(files.config.content) as Record<string, any>;

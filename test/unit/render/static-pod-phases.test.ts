@@ -7,10 +7,9 @@ import { controlPlane } from '../../../phases/init/control-plane.js';
 import { etcd } from '../../../phases/init/etcd.js';
 import { INIT_PHASES } from '../../../phases/index.js';
 import type { ClusterSpec } from '../../../src/config/spec.js';
-import { WRITTEN_FILES, type InitContext } from '../../../src/node/context.js';
+import { WRITTEN_FILES, nodeContext, type InitContext } from '../../../src/node/context.js';
 import { Output, type KubebootEvent } from '../../../src/workflow/events.js';
 import { runWorkflow } from '../../../src/workflow/run.js';
-import { Slots } from '../../../src/workflow/slots.js';
 import { FakeEffects } from '../../helpers/fake-effects.js';
 import { TEST_HOST } from '../../helpers/host.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -20,14 +19,13 @@ const M = '/etc/kubernetes/manifests';
 
 function context(spec: ClusterSpec, fx = new FakeEffects()): { ctx: InitContext; fx: FakeEffects; events: KubebootEvent[] } {
   const events: KubebootEvent[] = [];
-  const ctx: InitContext = {
+  const ctx: InitContext = nodeContext({
     spec,
     host: TEST_HOST,
     fx,
     out: new Output({ emit: (e) => events.push(e) }),
-    options: { dryRun: false, root: '', ignorePreflightErrors: new Set(), verbose: false, waitTimeoutMs: undefined, waitFor: ['all'] },
-    slots: new Slots(),
-  };
+    options: { dryRun: false, root: '', ignorePreflightErrors: new Set<string>(), verbose: false, waitTimeoutMs: undefined, waitFor: ['all'] },
+  });
   return { ctx, fx, events };
 }
 

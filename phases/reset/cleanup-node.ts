@@ -1,0 +1,27 @@
+/**
+ * reset cleanup-node: the static pods (and a wait for the kubelet to stop them), the kubelet service, etcd's data, the
+ * files of the ledger (putting back what init replaced), kubeboot's temporary files, and its state directory last.
+ * The steps are the node layer's (src/node/reset.ts).
+ */
+import type { ResetContext } from '../../src/node/context.js';
+import type { Phase } from '../../src/workflow/phase.js';
+
+export const cleanupNode: Phase<ResetContext> = {
+  name: 'cleanup-node',
+  short: 'Run cleanup node.',
+  long: 'Remove the static Pod manifests kubeboot wrote and wait for their pods to stop, stop the kubelet, delete the etcd data, the PKI, kubeconfigs and kubelet files kubeboot wrote (and only those), put back files init replaced, then kubeboot\'s temporary files and state directory.',
+  flags: ['config', 'cert-dir', 'dry-run', 'force', 'wait-timeout'],
+  async runIf(ctx) {
+    const { resetState } = await import('../../src/node/reset.js');
+    return !(await resetState(ctx)).nothingToDo;
+  },
+  async run(ctx) {
+    const r = await import('../../src/node/reset.js');
+    await r.removeStaticPods(ctx);
+    await r.stopKubelet(ctx);
+    await r.removeEtcdData(ctx);
+    await r.removeLedgerFiles(ctx);
+    await r.removeTemporaryFiles(ctx);
+    await r.removeState(ctx);
+  },
+};
