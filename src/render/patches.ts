@@ -1,5 +1,5 @@
 /**
- * kubeadm-style patches (`--patches DIR` / `patches.directory`), implemented here without a dependency.
+ * kubeadm-style patches (`--patches DIR` / `patches.directory`).
  *
  * File names: `target[suffix][+patchtype].{yaml,yml,json}`; target is one of PATCH_TARGETS, patchtype is
  * `strategic` (the default), `merge` or `json`. A file may hold several YAML documents (`---`), each one
@@ -8,15 +8,14 @@
  * are ignored with a message; a `+` without a known patch type is an error.
  *
  * Patch types:
- *  - json (RFC 6902): add, remove, replace, move, copy, test; JSON pointers with ~0/~1 and `-`;
- *  - merge (RFC 7386);
- *  - strategic (Kubernetes strategic merge patch): maps merge, `null` deletes, lists with a merge key merge
- *    element-wise (containers/volumes/env by name, volumeMounts by mountPath, ports by containerPort, …),
- *    other lists are replaced; `$patch: delete|replace|merge`, `$deleteFromPrimitiveList/<field>` are honoured,
- *    `$setElementOrder/<field>` and `$retainKeys` are accepted and dropped.
+ *  - json (RFC 6902) from fast-json-patch: add, remove, replace, move, copy, test;
+ *  - merge (RFC 7386): maps merge, `null` deletes, lists and scalars replace;
+ *  - strategic (Kubernetes strategic merge patch, written here: no maintained JavaScript port exists).
+ * A patch of any type that names `__proto__`, `constructor` or `prototype` is refused.
  *
  * Everything except loadPatchFiles is pure; loadPatchFiles reads through an injected reader.
  */
+import jsonpatch from 'fast-json-patch';
 import { parseYamlDocuments } from './yaml.js';
 
 export const PATCH_TARGETS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubeletconfiguration'] as const;
@@ -150,119 +149,99 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
+// ---------- prototype safety ----------
+
+/** Keys that would reach a JavaScript prototype; no Kubernetes object has them, so a patch that names one is refused. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Where `v` (a patch document or a value inside one) has a forbidden key, as a dotted path; undefined when nowhere. */
+function forbiddenKeyIn(v: unknown, where = ''): string | undefined {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const hit = forbiddenKeyIn(v[i], `${where}[${i}]`);
+      if (hit !== undefined) return hit;
+    }
+  } else if (isObj(v)) {
+    for (const k of Object.keys(v)) {
+      const here = where === '' ? k : `${where}.${k}`;
+      if (FORBIDDEN_KEYS.has(k)) return here;
+      const hit = forbiddenKeyIn(v[k], here);
+      if (hit !== undefined) return hit;
+    }
+  }
+  return undefined;
+}
+
+function refuseForbiddenKeys(patch: unknown): void {
+  const hit = forbiddenKeyIn(patch);
+  if (hit !== undefined) {
+    throw new PatchError(`the patch names the key "${hit}": __proto__, constructor and prototype are refused (they would change a JavaScript prototype)`);
+  }
+}
+
 // ---------- RFC 6902 ----------
 
-function parsePointer(ptr: string): string[] {
-  if (ptr === '') return [];
-  if (!ptr.startsWith('/')) throw new PatchError(`invalid JSON pointer "${ptr}": it must start with "/"`);
-  return ptr
-    .slice(1)
-    .split('/')
-    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+function pointerTokens(ptr: string): string[] {
+  return ptr === '' ? [] : ptr.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function arrayIndex(token: string, length: number, allowEnd: boolean, ptr: string): number {
-  if (allowEnd && token === '-') return length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new PatchError(`invalid array index "${token}" in "${ptr}"`);
-  const i = Number(token);
-  if (i > length || (!allowEnd && i === length)) throw new PatchError(`array index ${i} out of bounds in "${ptr}"`);
-  return i;
-}
-
-function getAt(doc: unknown, ptr: string): unknown {
-  let cur = doc;
-  for (const t of parsePointer(ptr)) {
-    if (Array.isArray(cur)) cur = cur[arrayIndex(t, cur.length, false, ptr)];
-    else if (isObj(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t];
-    else throw new PatchError(`path "${ptr}" does not exist`);
+/** Our words for fast-json-patch's error names (its own messages carry the whole document). */
+function jsonPatchMessage(err: unknown, op: Obj): string {
+  const e = err as { name?: string; message?: string };
+  const path = String(op.path);
+  switch (e.name) {
+    case 'OPERATION_PATH_UNRESOLVABLE':
+      return `path "${path}" does not exist`;
+    case 'OPERATION_FROM_UNRESOLVABLE':
+      return `"from" path "${String(op.from)}" does not exist`;
+    case 'OPERATION_PATH_CANNOT_ADD':
+      return `the parent of "${path}" does not exist`;
+    case 'OPERATION_VALUE_OUT_OF_BOUNDS':
+      return `array index out of bounds in "${path}"`;
+    case 'OPERATION_PATH_ILLEGAL_ARRAY_INDEX':
+      return `invalid array index in "${path}"`;
+    case 'TEST_OPERATION_FAILED':
+      return `test failed: the value at "${path}" differs`;
+    case 'OPERATION_VALUE_REQUIRED':
+      return 'missing "value"';
+    case 'OPERATION_FROM_REQUIRED':
+      return 'missing "from"';
+    case 'OPERATION_OP_INVALID':
+      return `unknown operation "${String(op.op)}"`;
+    case 'OPERATION_PATH_INVALID':
+      return `invalid JSON pointer "${path}": it must start with "/"`;
+    default:
+      return (e.message ?? String(err)).split('\n')[0] as string;
   }
-  return cur;
 }
 
-/** Returns the container of the last token, with the token. */
-function parentOf(doc: unknown, ptr: string): { parent: unknown; key: string } {
-  const tokens = parsePointer(ptr);
-  if (tokens.length === 0) throw new PatchError('internal: the root has no parent');
-  const key = tokens.pop() as string;
-  let cur = doc;
-  for (const t of tokens) {
-    if (Array.isArray(cur)) cur = cur[arrayIndex(t, cur.length, false, ptr)];
-    else if (isObj(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t];
-    else throw new PatchError(`path "${ptr}" does not exist`);
-  }
-  if (!Array.isArray(cur) && !isObj(cur)) throw new PatchError(`path "${ptr}" does not exist (its parent is not an object or list)`);
-  return { parent: cur, key };
-}
-
-function addAt(doc: unknown, ptr: string, value: unknown): unknown {
-  if (ptr === '') return value;
-  const { parent, key } = parentOf(doc, ptr);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(key, parent.length, true, ptr), 0, value);
-  else (parent as Obj)[key] = value;
-  return doc;
-}
-
-function removeAt(doc: unknown, ptr: string): unknown {
-  if (ptr === '') throw new PatchError('cannot remove the whole document');
-  const { parent, key } = parentOf(doc, ptr);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(key, parent.length, false, ptr), 1);
-  else {
-    if (!Object.prototype.hasOwnProperty.call(parent, key)) throw new PatchError(`path "${ptr}" does not exist`);
-    delete (parent as Obj)[key];
-  }
-  return doc;
-}
-
-/** RFC 6902 on a copy of `doc`. */
+/** RFC 6902 (fast-json-patch) on a copy of `doc`; paths and values that reach a prototype are refused first. */
 export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw new PatchError('a JSON patch must be a list of operations');
   let out = clone(doc);
-  patch.forEach((op, i) => {
+  patch.forEach((op: unknown, i) => {
     if (!isObj(op) || typeof op.op !== 'string' || typeof op.path !== 'string') {
       throw new PatchError(`operation ${i}: needs "op" and "path" strings`);
     }
-    const p = op.path;
-    const need = (k: 'value' | 'from'): unknown => {
-      if (!Object.prototype.hasOwnProperty.call(op, k)) throw new PatchError(`operation ${i} (${op.op} ${p}): missing "${k}"`);
-      return op[k];
+    const fail = (why: string): never => {
+      throw new PatchError(`operation ${i} (${String(op.op)} ${String(op.path)}): ${why}`);
     };
+    for (const ptr of [op.path, op.from]) {
+      if (typeof ptr !== 'string') continue;
+      const bad = pointerTokens(ptr).find((t) => FORBIDDEN_KEYS.has(t));
+      if (bad !== undefined) fail(`the path names "${bad}": __proto__, constructor and prototype are refused (they would change a JavaScript prototype)`);
+    }
+    const inValue = forbiddenKeyIn(op.value);
+    if (inValue !== undefined) fail(`the value names the key "${inValue}": __proto__, constructor and prototype are refused`);
+    if (op.op === 'move' && typeof op.from === 'string' && op.path.startsWith(`${op.from}/`)) {
+      fail(`cannot move "${op.from}" into its own child`);
+    }
     try {
-      switch (op.op) {
-        case 'add':
-          out = addAt(out, p, clone(need('value')));
-          break;
-        case 'remove':
-          out = removeAt(out, p);
-          break;
-        case 'replace':
-          getAt(out, p);
-          out = p === '' ? clone(need('value')) : addAt(removeAt(out, p), p, clone(need('value')));
-          break;
-        case 'move': {
-          const from = need('from');
-          if (typeof from !== 'string') throw new PatchError('"from" must be a string');
-          if (p.startsWith(`${from}/`)) throw new PatchError(`cannot move "${from}" into its own child "${p}"`);
-          const v = getAt(out, from);
-          out = addAt(removeAt(out, from), p, v);
-          break;
-        }
-        case 'copy': {
-          const from = need('from');
-          if (typeof from !== 'string') throw new PatchError('"from" must be a string');
-          out = addAt(out, p, clone(getAt(out, from)));
-          break;
-        }
-        case 'test':
-          if (!deepEqual(getAt(out, p), need('value'))) throw new PatchError(`test failed: the value at "${p}" differs`);
-          break;
-        default:
-          throw new PatchError(`unknown operation "${op.op}"`);
-      }
+      // validate each operation, work on our copy, and let the library refuse prototype changes too
+      const own = { ...op, ...('value' in op ? { value: clone(op.value) } : {}) } as unknown as jsonpatch.Operation;
+      out = jsonpatch.applyOperation(out, own, true, true, true, i).newDocument;
     } catch (err) {
-      if (err instanceof PatchError && !err.message.startsWith('operation ')) {
-        throw new PatchError(`operation ${i} (${op.op} ${p}): ${err.message}`);
-      }
-      throw err;
+      fail(jsonPatchMessage(err, op));
     }
   });
   return out;
@@ -270,13 +249,18 @@ export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
 
 // ---------- RFC 7386 ----------
 
-/** RFC 7386 merge patch (returns a new value). */
+/** RFC 7386 merge patch (returns a new value): maps merge, `null` deletes, anything else (lists too) replaces. */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  refuseForbiddenKeys(patch);
+  return mergePatch(target, patch);
+}
+
+function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return clone(patch);
   const out: Obj = isObj(target) ? clone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = applyMergePatch(out[k], v);
+    else out[k] = mergePatch(Object.prototype.hasOwnProperty.call(out, k) ? out[k] : undefined, v);
   }
   return out;
 }
@@ -378,6 +362,7 @@ function mergeMap(original: unknown, patch: Obj, keys: MergeKeys, where: string)
 /** Strategic merge patch with the given merge keys (returns a new value). */
 export function applyStrategicMergePatch(target: unknown, patch: unknown, keys: MergeKeys = POD_MERGE_KEYS): unknown {
   if (!isObj(patch)) throw new PatchError('a strategic merge patch must be a mapping');
+  refuseForbiddenKeys(patch);
   const r = mergeMap(target, patch, keys, '');
   return r === undefined ? {} : r;
 }

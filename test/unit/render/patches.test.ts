@@ -85,7 +85,9 @@ describe('RFC 6902 json patch', () => {
     assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '/b', value: 1 }]), /does not exist/);
     assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'test', path: '/a', value: 2 }]), /test failed/);
     assert.throws(() => applyJsonPatch({ l: [1] }, [{ op: 'add', path: '/l/5', value: 1 }]), /out of bounds/);
-    assert.throws(() => applyJsonPatch({ l: [1] }, [{ op: 'add', path: '/l/01', value: 1 }]), /invalid array index/);
+    // kubeadm's json-patch reads an index with strconv.Atoi, so "01" is index 1 there too
+    assert.deepEqual(applyJsonPatch({ l: [1] }, [{ op: 'add', path: '/l/01', value: 2 }]), { l: [1, 2] });
+    assert.throws(() => applyJsonPatch({ l: [1] }, [{ op: 'add', path: '/l/x', value: 1 }]), /operation 0 \(add \/l\/x\)/);
     assert.throws(() => applyJsonPatch({}, [{ op: 'frob', path: '/x' }]), /unknown operation/);
     assert.throws(() => applyJsonPatch({}, { op: 'add' }), /list of operations/);
     assert.throws(() => applyJsonPatch({}, [{ op: 'add', path: '/x' }]), /missing "value"/);
