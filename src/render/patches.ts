@@ -267,104 +267,465 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 
 // ---------- strategic merge patch ----------
 
-/** Field name → merge key of that list (Kubernetes' patchMergeKey tags for the Pod fields kubeadm writes). */
-export type MergeKeys = Readonly<Record<string, string>>;
+/**
+ * The patch metadata of one field, from the Go struct tags of the Kubernetes type that holds it: `patchStrategy`
+ * ("merge", "replace", "retainKeys" or "merge,retainKeys") and `patchMergeKey`. A list merges only when its strategy
+ * is merge (a list of maps by its merge key, a list of scalars as a set); every other list is replaced.
+ */
+export interface FieldPatchMeta {
+  readonly strategy?: 'merge' | 'replace';
+  readonly mergeKey?: string;
+  /** the strategy also names retainKeys (informational: `$retainKeys` is honoured wherever it appears) */
+  readonly retainKeys?: boolean;
+  /** the type of the field's value (of a list's elements): its own fields' metadata */
+  readonly type?: PatchSchema;
+}
 
-export const POD_MERGE_KEYS: MergeKeys = {
-  containers: 'name',
-  initContainers: 'name',
-  ephemeralContainers: 'name',
-  volumes: 'name',
-  env: 'name',
-  volumeMounts: 'mountPath',
-  volumeDevices: 'devicePath',
-  ports: 'containerPort',
-  imagePullSecrets: 'name',
-  hostAliases: 'ip',
-  resourceClaims: 'name',
-  schedulingGates: 'name',
+/** A Go struct (or map) type, by the fields that carry patch metadata or lead to one that does. */
+export interface PatchSchema {
+  readonly name: string;
+  readonly fields: Readonly<Record<string, FieldPatchMeta>>;
+}
+
+/** A type without patch metadata (a map, or a struct whose lists are all replaced). */
+const PLAIN = (name: string): PatchSchema => ({ name, fields: {} });
+
+const byName = (type?: PatchSchema): FieldPatchMeta => ({ strategy: 'merge', mergeKey: 'name', ...(type ? { type } : {}) });
+
+/** k8s.io/api core/v1 Container (and EphemeralContainerCommon, which has the same tags). */
+const CONTAINER: PatchSchema = {
+  name: 'Container',
+  fields: {
+    ports: { strategy: 'merge', mergeKey: 'containerPort' },
+    env: byName(),
+    volumeMounts: { strategy: 'merge', mergeKey: 'mountPath' },
+    volumeDevices: { strategy: 'merge', mergeKey: 'devicePath' },
+  },
 };
 
-/** Merge keys per patch target; kubeletconfiguration has none (every list is replaced). */
-export const TARGET_MERGE_KEYS: Readonly<Record<string, MergeKeys>> = {
-  etcd: POD_MERGE_KEYS,
-  'kube-apiserver': POD_MERGE_KEYS,
-  'kube-controller-manager': POD_MERGE_KEYS,
-  'kube-scheduler': POD_MERGE_KEYS,
-  kubeletconfiguration: {},
+/** k8s.io/apimachinery meta/v1 ObjectMeta. */
+const OBJECT_META: PatchSchema = {
+  name: 'ObjectMeta',
+  fields: {
+    finalizers: { strategy: 'merge' },
+    ownerReferences: { strategy: 'merge', mergeKey: 'uid' },
+  },
+};
+
+/** k8s.io/api core/v1 PodSpec: tolerations, readinessGates, dnsConfig lists and the rest have no tags (replaced). */
+const POD_SPEC: PatchSchema = {
+  name: 'PodSpec',
+  fields: {
+    volumes: { strategy: 'merge', mergeKey: 'name', retainKeys: true, type: PLAIN('Volume') },
+    initContainers: byName(CONTAINER),
+    containers: byName(CONTAINER),
+    ephemeralContainers: byName({ ...CONTAINER, name: 'EphemeralContainer' }),
+    imagePullSecrets: byName(),
+    hostAliases: { strategy: 'merge', mergeKey: 'ip' },
+    topologySpreadConstraints: { strategy: 'merge', mergeKey: 'topologyKey' },
+    schedulingGates: byName(),
+    resourceClaims: { strategy: 'merge', mergeKey: 'name', retainKeys: true },
+  },
+};
+
+/** k8s.io/api core/v1 PodStatus (the container status lists have no tags, so they are replaced whole). */
+const POD_STATUS: PatchSchema = {
+  name: 'PodStatus',
+  fields: {
+    conditions: { strategy: 'merge', mergeKey: 'type' },
+    hostIPs: { strategy: 'merge', mergeKey: 'ip' },
+    podIPs: { strategy: 'merge', mergeKey: 'ip' },
+    resourceClaimStatuses: { strategy: 'merge', mergeKey: 'name', retainKeys: true },
+  },
+};
+
+/** The schema kubeadm patches static Pods with (`v1.Pod{}`). */
+export const POD_SCHEMA: PatchSchema = {
+  name: 'Pod',
+  fields: { metadata: { type: OBJECT_META }, spec: { type: POD_SPEC }, status: { type: POD_STATUS } },
+};
+
+/** k8s.io/kubelet config/v1beta1 KubeletConfiguration has no patch tags: maps merge, every list is replaced. */
+export const KUBELET_CONFIGURATION_SCHEMA: PatchSchema = PLAIN('KubeletConfiguration');
+
+/** The schema of each patch target. */
+export const TARGET_SCHEMAS: Readonly<Record<string, PatchSchema>> = {
+  etcd: POD_SCHEMA,
+  'kube-apiserver': POD_SCHEMA,
+  'kube-controller-manager': POD_SCHEMA,
+  'kube-scheduler': POD_SCHEMA,
+  kubeletconfiguration: KUBELET_CONFIGURATION_SCHEMA,
 };
 
 const DIRECTIVE = '$patch';
-const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
-const SET_ORDER = '$setElementOrder/';
 const RETAIN_KEYS = '$retainKeys';
+const DELETE_PRIMITIVE = '$deleteFromPrimitiveList';
+const SET_ORDER = '$setElementOrder';
 
-function stripDirectives(v: unknown): unknown {
-  if (Array.isArray(v)) return v.filter((x) => !(isObj(x) && x[DIRECTIVE] !== undefined && Object.keys(x).length === 1)).map(stripDirectives);
+function fieldMeta(schema: PatchSchema, key: string): { meta: FieldPatchMeta; type: PatchSchema } {
+  const meta = schema.fields[key] ?? {};
+  return { meta, type: meta.type ?? PLAIN(`${schema.name}.${key}`) };
+}
+
+/** The JSON kind of a value, as Go's reflect sees a decoded JSON document. */
+function kindOf(v: unknown): 'map' | 'list' | 'string' | 'number' | 'boolean' | 'null' {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return 'list';
+  if (typeof v === 'object') return 'map';
+  return typeof v as 'string' | 'number' | 'boolean';
+}
+
+const show = (v: unknown): string => JSON.stringify(v);
+
+/** A patch value taken as it is (no original to merge with): nulls dropped, directive entries removed. */
+function takePatchValue(v: unknown): { keep: boolean; value?: unknown } {
   if (isObj(v)) {
+    if (Object.prototype.hasOwnProperty.call(v, DIRECTIVE)) return { keep: false };
     const out: Obj = {};
     for (const [k, x] of Object.entries(v)) {
-      if (k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ORDER) || k.startsWith(DELETE_PRIMITIVE)) continue;
-      out[k] = stripDirectives(x);
+      if (x === null || k === RETAIN_KEYS || k.startsWith(SET_ORDER) || k.startsWith(DELETE_PRIMITIVE)) continue;
+      const r = takePatchValue(x);
+      if (r.keep) out[k] = r.value;
     }
-    return out;
+    return { keep: true, value: out };
   }
-  return v;
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    for (const x of v) {
+      const r = takePatchValue(x);
+      if (r.keep) out.push(r.value);
+    }
+    return { keep: true, value: out };
+  }
+  return { keep: true, value: v };
 }
 
-function mergeList(original: unknown, patch: unknown[], key: string | undefined, keys: MergeKeys, where: string): unknown[] {
-  const replace = patch.some((x) => isObj(x) && x[DIRECTIVE] === 'replace');
-  if (replace) return stripDirectives(patch.filter((x) => !(isObj(x) && x[DIRECTIVE] === 'replace'))) as unknown[];
-  if (key === undefined || !Array.isArray(original)) return stripDirectives(patch) as unknown[];
-  const out = clone(original) as unknown[];
-  for (const item of patch) {
-    if (!isObj(item)) throw new PatchError(`${where}: list items must be mappings with a "${key}" field`);
-    const k = item[key];
-    if (k === undefined) throw new PatchError(`${where}: list item has no merge key "${key}"`);
-    const idx = out.findIndex((o) => isObj(o) && deepEqual(o[key], k));
-    if (item[DIRECTIVE] === 'delete') {
-      if (idx >= 0) out.splice(idx, 1);
-      continue;
+function directiveKey(k: string, prefix: string, where: string): string {
+  const slash = k.indexOf('/');
+  if (slash < 0 || k.slice(0, slash) !== prefix) throw new PatchError(`${where}: invalid directive "${k}": expected "${prefix}/<field>"`);
+  return k.slice(slash + 1);
+}
+
+/** The one element kind of some lists (Go's sliceElementType); lists of lists are not supported. */
+function elementKind(where: string, ...lists: unknown[][]): string {
+  let kind: string | undefined;
+  for (const l of lists) {
+    for (const v of l) {
+      const k = kindOf(v);
+      if (kind === undefined) {
+        if (k === 'list') throw new PatchError(`${where}: lists of lists are not supported`);
+        kind = k;
+      } else if (kind !== k) throw new PatchError(`${where}: list element types are not identical`);
     }
-    if (idx >= 0) out[idx] = mergeMap(out[idx], item, keys, `${where}[${key}=${JSON.stringify(k)}]`);
-    else out.push(stripDirectives(item));
+  }
+  if (kind === undefined) throw new PatchError(`${where}: no elements in any of the given lists`);
+  return kind;
+}
+
+function keyOf(item: unknown, mergeKey: string, where: string): unknown {
+  if (!isObj(item)) throw new PatchError(`${where}: list items must be mappings with a "${mergeKey}" field`);
+  if (!Object.prototype.hasOwnProperty.call(item, mergeKey)) throw new PatchError(`${where}: list item has no merge key "${mergeKey}": ${show(item)}`);
+  return item[mergeKey];
+}
+
+/** Position of `item` in `list`, by merge key for maps, by value for scalars; -1 when absent. */
+function indexIn(list: readonly unknown[], item: unknown, mergeKey: string | undefined): number {
+  if (mergeKey !== undefined && isObj(item)) return list.findIndex((x) => isObj(x) && deepEqual(x[mergeKey], item[mergeKey]));
+  return list.findIndex((x) => deepEqual(x, item));
+}
+
+/** Splits `merged` into the items present in `by` and the rest, keeping their order. */
+function partition(merged: unknown[], by: readonly unknown[], mergeKey: string | undefined, where: string): [unknown[], unknown[]] {
+  const inBy: unknown[] = [];
+  const rest: unknown[] = [];
+  for (const v of merged) {
+    if (mergeKey !== undefined) keyOf(v, mergeKey, where);
+    (indexIn(by, v, mergeKey) >= 0 ? inBy : rest).push(v);
+  }
+  return [inBy, rest];
+}
+
+/** Stable sort of `items` by their positions in `order` (items not in it keep their place). */
+function sortBy(items: unknown[], order: readonly unknown[], mergeKey: string | undefined): unknown[] {
+  return items
+    .map((v, i) => ({ v, i, at: indexIn(order, v, mergeKey) }))
+    .sort((a, b) => (a.at >= 0 && b.at >= 0 && a.at !== b.at ? a.at - b.at : a.i - b.i))
+    .map((x) => x.v);
+}
+
+/**
+ * Kubernetes' element order after a merge: the patch's items in the patch's order, the original-only items in their
+ * original order, interleaved where the original order says an original-only item came before a patch item.
+ */
+function normalizeOrder(patchItems: unknown[], serverOnly: unknown[], patchOrder: readonly unknown[], serverOrder: readonly unknown[], mergeKey: string | undefined): unknown[] {
+  const right = sortBy(patchItems, patchOrder, mergeKey);
+  const left = sortBy(serverOnly, serverOrder, mergeKey);
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < left.length || j < right.length) {
+    if (i >= left.length) out.push(right[j++]);
+    else if (j >= right.length) out.push(left[i++]);
+    else {
+      const li = indexIn(serverOrder, left[i], mergeKey);
+      const ri = indexIn(serverOrder, right[j], mergeKey);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
+      else out.push(right[j++]);
+    }
   }
   return out;
 }
 
-function mergeMap(original: unknown, patch: Obj, keys: MergeKeys, where: string): unknown {
-  const directive = patch[DIRECTIVE];
-  if (directive === 'replace') return stripDirectives(patch);
-  if (directive === 'delete') return undefined;
-  if (directive !== undefined && directive !== 'merge') throw new PatchError(`${where}: unknown $patch directive "${String(directive)}"`);
-  const out: Obj = isObj(original) ? clone(original) : {};
+/** Scalars appended then de-duplicated the way Go's deduplicateScalars does (a later duplicate takes the last item's slot). */
+function dedupScalars(s: unknown[]): unknown[] {
+  const out = [...s];
+  let last = out.length - 1;
+  for (let i = 0; i < last; i++) {
+    for (let j = i + 1; j <= last; j++) {
+      if (deepEqual(out[i], out[j])) {
+        out[j] = out[last];
+        out.length = last;
+        last--;
+        j--;
+      }
+    }
+  }
+  return out;
+}
+
+function mergeSlice(original: unknown[], patch: unknown[], type: PatchSchema, mergeKey: string | undefined, isDeleteList: boolean, where: string): unknown[] {
+  if (original.length === 0 && patch.length === 0) return original;
+  const kind = elementKind(where, original, patch);
+  let merged: unknown[];
+  let orig = original;
+  let rest: unknown[] = patch;
+  if (kind !== 'map') {
+    if (isDeleteList) return original.filter((x) => !patch.some((d) => deepEqual(d, x)));
+    merged = dedupScalars([...original, ...patch]);
+  } else {
+    if (mergeKey === undefined) throw new PatchError(`${where}: cannot merge lists without merge key for ${type.name}`);
+    // the special elements: {$patch: delete, <key>: v} removes, {$patch: replace} makes the other items the list
+    rest = [];
+    let replace = false;
+    for (const item of patch) {
+      const m = item as Obj;
+      if (!Object.prototype.hasOwnProperty.call(m, DIRECTIVE)) {
+        rest.push(item);
+        continue;
+      }
+      const d = m[DIRECTIVE];
+      if (d === 'delete') {
+        const k = keyOf(m, mergeKey, where);
+        orig = orig.filter((x) => !(isObj(x) && deepEqual(x[mergeKey], k)));
+      } else if (d === 'replace') replace = true;
+      else if (d === 'merge') throw new PatchError(`${where}: merging lists cannot yet be specified in the patch`);
+      else throw new PatchError(`${where}: unknown $patch directive "${String(d)}" in ${show(m)}`);
+    }
+    if (replace) {
+      orig = rest.map((x) => takePatchValue(x).value);
+      rest = [];
+    }
+    merged = [...orig];
+    for (const item of rest) {
+      const k = keyOf(item, mergeKey, where);
+      const idx = merged.findIndex((x) => isObj(x) && deepEqual(x[mergeKey], k));
+      if (idx >= 0) merged[idx] = mergeMap(merged[idx] as Obj, item as Obj, type, `${where}[${mergeKey}=${show(k)}]`);
+      else merged.push(takePatchValue(item).value);
+    }
+  }
+  const key = kind === 'map' ? mergeKey : undefined;
+  const [patchItems, serverOnly] = partition(merged, rest, key, where);
+  return normalizeOrder(patchItems, serverOnly, rest, orig, key);
+}
+
+function mergeListField(original: unknown[], patch: unknown[], meta: FieldPatchMeta, type: PatchSchema, isDeleteList: boolean, where: string): unknown[] {
+  if (meta.strategy === 'merge' || isDeleteList) return mergeSlice(original, patch, type, meta.mergeKey, isDeleteList, where);
+  return takePatchValue(patch).value as unknown[];
+}
+
+function applyRetainKeys(original: Obj, patch: Obj, where: string): void {
+  if (!Object.prototype.hasOwnProperty.call(patch, RETAIN_KEYS)) return;
+  const list = patch[RETAIN_KEYS];
+  delete patch[RETAIN_KEYS];
+  if (!Array.isArray(list)) throw new PatchError(`${where}: invalid patch format of $retainKeys: it must be a list`);
   for (const [k, v] of Object.entries(patch)) {
-    if (k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ORDER)) continue;
-    if (k.startsWith(DELETE_PRIMITIVE)) {
-      const field = k.slice(DELETE_PRIMITIVE.length);
-      if (!Array.isArray(v)) throw new PatchError(`${where}.${k}: must be a list`);
-      const cur = out[field];
-      if (Array.isArray(cur)) out[field] = cur.filter((x) => !v.some((d) => deepEqual(d, x)));
+    if (v === null || k.startsWith(DELETE_PRIMITIVE) || k.startsWith(SET_ORDER)) continue;
+    if (!list.includes(k)) throw new PatchError(`${where}: invalid patch format of $retainKeys: "${k}" is patched but not retained`);
+  }
+  for (const k of Object.keys(original)) if (!list.includes(k)) delete original[k];
+}
+
+/** `$setElementOrder/<field>`: the list merged as usual, then put in the given order. */
+function applySetElementOrder(original: Obj, patch: Obj, schema: PatchSchema, where: string): void {
+  for (const key of Object.keys(patch)) {
+    if (!key.startsWith(SET_ORDER)) continue;
+    const order = patch[key];
+    delete patch[key];
+    const field = directiveKey(key, SET_ORDER, where);
+    const here = where === '' ? field : `${where}.${field}`;
+    if (!Array.isArray(order)) throw new PatchError(`${here}: invalid patch format of ${SET_ORDER}: it must be a list`);
+    const hasOrig = Object.prototype.hasOwnProperty.call(original, field);
+    const hasPatch = Object.prototype.hasOwnProperty.call(patch, field);
+    const origList = original[field];
+    const patchList = patch[field];
+    if (hasOrig && !Array.isArray(origList)) throw new PatchError(`${here}: the original is not a list`);
+    if (hasPatch && !Array.isArray(patchList)) throw new PatchError(`${here}: the patch is not a list`);
+    const { meta, type } = fieldMeta(schema, field);
+    const mergeKey = meta.mergeKey;
+    checkOrderList((patchList as unknown[] | undefined) ?? [], order, mergeKey, here);
+    let merged: unknown[];
+    if (hasOrig && !hasPatch) merged = origList as unknown[];
+    else if (!hasOrig && hasPatch) merged = takePatchValue(patchList).value as unknown[];
+    else if (hasOrig && hasPatch) merged = mergeListField(origList as unknown[], patchList as unknown[], meta, type, false, here);
+    else continue;
+    const kind = elementKind(here, (origList as unknown[] | undefined) ?? [], (patchList as unknown[] | undefined) ?? []);
+    const k = kind === 'map' ? mergeKey : undefined;
+    const [inOrder, serverOnly] = partition(merged, order, k, here);
+    original[field] = normalizeOrder(inOrder, serverOnly, order, (origList as unknown[] | undefined) ?? [], k);
+    delete patch[field];
+  }
+}
+
+/** The patch list's items (deletions aside) must appear in the `$setElementOrder` list, in the same relative order. */
+function checkOrderList(patchList: unknown[], order: unknown[], mergeKey: string | undefined, where: string): void {
+  if (patchList.length === 0 || order.length === 0) return;
+  const items = mergeKey === undefined ? patchList : patchList.filter((x) => !(isObj(x) && x[DIRECTIVE] === 'delete'));
+  let p = 0;
+  for (let o = 0; p < items.length && o < order.length; o++) {
+    if (isObj(items[p]) && Object.prototype.hasOwnProperty.call(items[p], DIRECTIVE)) {
+      p++;
+      o--;
       continue;
+    }
+    const same = mergeKey === undefined ? deepEqual(items[p], order[o]) : deepEqual(keyOf(items[p], mergeKey, where), keyOf(order[o], mergeKey, where));
+    if (same) p++;
+  }
+  if (p < items.length) throw new PatchError(`${where}: the order of the patch list does not match its ${SET_ORDER} list`);
+}
+
+function mergeMap(original: Obj | undefined, patchIn: Obj, schema: PatchSchema, where: string): Obj {
+  if (Object.prototype.hasOwnProperty.call(patchIn, DIRECTIVE)) {
+    const d = patchIn[DIRECTIVE];
+    if (d === 'replace') {
+      const { [DIRECTIVE]: _, ...rest } = patchIn;
+      return takePatchValue(rest).value as Obj;
+    }
+    if (d === 'delete') return {};
+    throw new PatchError(`${where === '' ? 'the patch' : where}: unknown $patch directive "${String(d)}" for a map`);
+  }
+  const out: Obj = original ? clone(original) : {};
+  const patch: Obj = { ...patchIn };
+  applyRetainKeys(out, patch, where);
+  applySetElementOrder(out, patch, schema, where);
+  for (const [rawKey, pv] of Object.entries(patch)) {
+    let k = rawKey;
+    let isDeleteList = false;
+    if (rawKey.startsWith(DELETE_PRIMITIVE)) {
+      k = directiveKey(rawKey, DELETE_PRIMITIVE, where);
+      isDeleteList = true;
     }
     const here = where === '' ? k : `${where}.${k}`;
-    if (v === null) delete out[k];
-    else if (Array.isArray(v)) out[k] = mergeList(out[k], v, keys[k], keys, here);
-    else if (isObj(v)) {
-      const merged = mergeMap(out[k], v, keys, here);
-      if (merged === undefined) delete out[k];
-      else out[k] = merged;
-    } else out[k] = v;
+    if (pv === null) {
+      delete out[k];
+      continue;
+    }
+    const has = Object.prototype.hasOwnProperty.call(out, k);
+    const ok = has ? kindOf(out[k]) : 'null';
+    const pk = kindOf(pv);
+    if (!has || ok !== pk) {
+      if (isDeleteList) continue;
+      const r = takePatchValue(pv);
+      if (r.keep) out[k] = r.value;
+      else delete out[k];
+      continue;
+    }
+    const { meta, type } = fieldMeta(schema, k);
+    if (pk === 'map') out[k] = meta.strategy === 'replace' ? takePatchValue(pv).value : mergeMap(out[k] as Obj, pv as Obj, type, here);
+    else if (pk === 'list') out[k] = mergeListField(out[k] as unknown[], pv as unknown[], meta, type, isDeleteList, here);
+    else out[k] = pv;
   }
   return out;
 }
 
-/** Strategic merge patch with the given merge keys (returns a new value). */
-export function applyStrategicMergePatch(target: unknown, patch: unknown, keys: MergeKeys = POD_MERGE_KEYS): unknown {
+/**
+ * Kubernetes' strategic merge patch (apimachinery's StrategicMergePatch, as kubeadm applies it) on a copy of `target`,
+ * with the patch metadata of `schema` by path: `spec.containers[*].ports` merge by containerPort, `spec.volumes` by
+ * name, lists without a merge strategy (command, args, tolerations, every KubeletConfiguration list) are replaced.
+ * Directives: `$patch: replace|delete` on a map, `$patch: delete|replace` as a list item, `$retainKeys`,
+ * `$deleteFromPrimitiveList/<field>` and `$setElementOrder/<field>`. `null` deletes a field.
+ */
+export function applyStrategicMergePatch(target: unknown, patch: unknown, schema: PatchSchema = POD_SCHEMA): unknown {
   if (!isObj(patch)) throw new PatchError('a strategic merge patch must be a mapping');
   refuseForbiddenKeys(patch);
-  const r = mergeMap(target, patch, keys, '');
-  return r === undefined ? {} : r;
+  return mergeMap(isObj(target) ? target : undefined, patch, schema, '');
+}
+
+// ---------- the patched Pod as kubeadm prints it ----------
+
+/**
+ * What Go's encoding of a k8s.io/api type does to a field when kubeadm decodes the patched manifest into a v1.Pod and
+ * encodes it again: `maps` (Go maps with omitempty) and `zeroDropped` (value-typed omitempty scalars) vanish when empty
+ * or zero; `always` are struct or non-omitempty fields Go prints even when a patch removed them (with this zero value).
+ * Only the fields kubeadm's manifests and common patches touch are listed; `null` and empty lists vanish everywhere.
+ */
+interface GoPrint {
+  readonly maps?: readonly string[];
+  readonly zeroDropped?: readonly string[];
+  readonly always?: Readonly<Record<string, unknown>>;
+  /** struct-valued fields, and the element type of list fields */
+  readonly fields?: Readonly<Record<string, GoPrint>>;
+}
+
+const PRINT_PROBE: GoPrint = {
+  zeroDropped: ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'],
+  fields: { httpGet: { zeroDropped: ['host', 'path', 'scheme'] } },
+};
+
+const PRINT_CONTAINER: GoPrint = {
+  zeroDropped: ['image', 'workingDir', 'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy', 'stdin', 'stdinOnce', 'tty'],
+  always: { resources: {} },
+  fields: {
+    resources: { maps: ['limits', 'requests'] },
+    livenessProbe: PRINT_PROBE,
+    readinessProbe: PRINT_PROBE,
+    startupProbe: PRINT_PROBE,
+    volumeMounts: { zeroDropped: ['readOnly', 'subPath', 'subPathExpr'] },
+    ports: { zeroDropped: ['hostPort', 'hostIP', 'name', 'protocol'] },
+    env: { zeroDropped: ['value'] },
+  },
+};
+
+const PRINT_POD: GoPrint = {
+  always: { metadata: {}, spec: {}, status: {} },
+  fields: {
+    metadata: { maps: ['labels', 'annotations'] },
+    spec: {
+      maps: ['nodeSelector', 'overhead'],
+      zeroDropped: ['hostNetwork', 'hostPID', 'hostIPC', 'restartPolicy', 'dnsPolicy', 'serviceAccountName', 'nodeName', 'schedulerName', 'priorityClassName', 'hostname', 'subdomain'],
+      fields: { containers: PRINT_CONTAINER, initContainers: PRINT_CONTAINER, ephemeralContainers: PRINT_CONTAINER },
+    },
+  },
+};
+
+const isZero = (v: unknown): boolean => v === false || v === 0 || v === '' || (isObj(v) && Object.keys(v).length === 0);
+
+function goPrint(v: unknown, t: GoPrint | undefined): unknown {
+  if (Array.isArray(v)) return v.map((x) => goPrint(x, t));
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (x === null && !(t?.always && k in t.always)) continue;
+    if (Array.isArray(x) && x.length === 0) continue;
+    if ((t?.maps?.includes(k) || t?.zeroDropped?.includes(k)) && isZero(x)) continue;
+    out[k] = goPrint(x, t?.fields?.[k]);
+  }
+  for (const [k, zero] of Object.entries(t?.always ?? {})) if (!(k in out)) out[k] = clone(zero);
+  return out;
+}
+
+/** The patched static Pod with the bytes kubeadm's v1.Pod round trip gives (see GoPrint). */
+export function asKubeadmPrintsPod(pod: unknown): unknown {
+  return goPrint(pod, PRINT_POD);
 }
 
 // ---------- applying ----------
@@ -381,7 +742,7 @@ export interface AppliedPatch {
 export function applyPatches(target: string, object: unknown, patchFiles: readonly PatchFile[]): { object: unknown; applied: AppliedPatch[] } {
   let cur = clone(object);
   const applied: AppliedPatch[] = [];
-  const keys = TARGET_MERGE_KEYS[target] ?? {};
+  const schema = TARGET_SCHEMAS[target] ?? PLAIN(target);
   for (const f of patchFiles) {
     if (f.target !== target) continue;
     f.documents.forEach((doc, i) => {
@@ -394,7 +755,7 @@ export function applyPatches(target: string, object: unknown, patchFiles: readon
             cur = applyMergePatch(cur, doc);
             break;
           case 'strategic':
-            cur = applyStrategicMergePatch(cur, doc, keys);
+            cur = applyStrategicMergePatch(cur, doc, schema);
             break;
         }
       } catch (err) {
@@ -406,5 +767,7 @@ export function applyPatches(target: string, object: unknown, patchFiles: readon
       applied.push({ file: f.path, type: PATCH_MEDIA_TYPE[f.type] });
     });
   }
+  // kubeadm decodes a patched static Pod into a v1.Pod and encodes it again; the KubeletConfiguration it writes as patched
+  if (applied.length > 0 && schema === POD_SCHEMA) cur = asKubeadmPrintsPod(cur);
   return { object: cur, applied };
 }
