@@ -215,7 +215,48 @@ function jsonPatchMessage(err: unknown, op: Obj): string {
   }
 }
 
-/** RFC 6902 (fast-json-patch) on a copy of `doc`; paths and values that reach a prototype are refused first. */
+const escapeToken = (t: string): string => t.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * The pointer with kubeadm's json-patch (gopkg.in/evanphx/json-patch.v4) list indexes made plain: a negative index
+ * counts from the end (-1 is the last item; for the last token of an add, -1 is the end of the list). Tokens that do
+ * not lead anywhere are left for the library to report.
+ */
+function plainIndexes(doc: unknown, ptr: string, lastIsAdd: boolean): string {
+  if (!ptr.startsWith('/')) return ptr;
+  const tokens = pointerTokens(ptr);
+  let cur: unknown = doc;
+  const out = tokens.map((t, i) => {
+    let token = t;
+    if (Array.isArray(cur) && /^-[0-9]+$/.test(t)) {
+      const n = Number(t) + cur.length + (lastIsAdd && i === tokens.length - 1 ? 1 : 0);
+      if (n >= 0) token = String(n);
+    }
+    cur = Array.isArray(cur) ? cur[Number(token)] : isObj(cur) && Object.prototype.hasOwnProperty.call(cur, token) ? cur[token] : undefined;
+    return token;
+  });
+  return out.length === 0 ? '' : `/${out.map(escapeToken).join('/')}`;
+}
+
+/** One operation as kubeadm's json-patch reads it: negative indexes, and `replace` of an absent map key adds it. */
+function asKubeadmReadsIt(doc: unknown, op: Obj): Obj {
+  const path = plainIndexes(doc, op.path as string, op.op === 'add');
+  const from = typeof op.from === 'string' ? plainIndexes(doc, op.from, false) : undefined;
+  let kind = op.op;
+  if (kind === 'replace' && path.startsWith('/')) {
+    const tokens = pointerTokens(path);
+    const key = tokens.pop() as string;
+    let parent: unknown = doc;
+    for (const t of tokens) parent = Array.isArray(parent) ? parent[Number(t)] : isObj(parent) ? parent[t] : undefined;
+    if (isObj(parent) && !Object.prototype.hasOwnProperty.call(parent, key)) kind = 'add';
+  }
+  return { ...op, op: kind, path, ...(from !== undefined ? { from } : {}), ...('value' in op ? { value: clone(op.value) } : {}) };
+}
+
+/**
+ * RFC 6902 (fast-json-patch) on a copy of `doc`, read as kubeadm's json-patch reads it (see asKubeadmReadsIt); paths
+ * and values that reach a prototype are refused first.
+ */
 export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw new PatchError('a JSON patch must be a list of operations');
   let out = clone(doc);
@@ -238,7 +279,7 @@ export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
     }
     try {
       // validate each operation, work on our copy, and let the library refuse prototype changes too
-      const own = { ...op, ...('value' in op ? { value: clone(op.value) } : {}) } as unknown as jsonpatch.Operation;
+      const own = asKubeadmReadsIt(out, op) as unknown as jsonpatch.Operation;
       out = jsonpatch.applyOperation(out, own, true, true, true, i).newDocument;
     } catch (err) {
       fail(jsonPatchMessage(err, op));
