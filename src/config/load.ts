@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { HostFacts } from '../effects/host.js';
 import { parseDuration } from '../util/duration.js';
+import { canonicalIp } from '../util/net.js';
 import { resolveVersion, defaultVersionRow, type VersionRow } from '../versions.js';
 import { convertClusterV1beta3, convertInitV1beta3 } from './convert.js';
 import { applyDefaults } from './defaults.js';
@@ -329,7 +330,8 @@ export function buildSpec(
     criSocket: i.nodeRegistration?.criSocket as string,
     imagePullPolicy: (i.nodeRegistration?.imagePullPolicy || 'IfNotPresent') as ClusterSpec['imagePullPolicy'],
     kubeletExtraArgs: i.nodeRegistration?.kubeletExtraArgs ?? [],
-    advertiseAddress: i.localAPIEndpoint?.advertiseAddress as string,
+    // validated above; kubeadm keeps ip.String() of what it parsed (::ffff:192.0.2.10 → 192.0.2.10)
+    advertiseAddress: canonicalIp(i.localAPIEndpoint?.advertiseAddress as string),
     bindPort: i.localAPIEndpoint?.bindPort as number,
     controlPlaneEndpoint: c.controlPlaneEndpoint ?? '',
     imageRepository,

@@ -1,6 +1,46 @@
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+/**
+ * Addresses as Go's net package reads and prints them (kubeadm's target): net.ParseIP (no zone, IPv4 fields in plain
+ * decimal without leading zeros, as Go ≥ 1.17), net.IP.String() (IPv4-mapped IPv6 as dotted IPv4, other IPv6 in
+ * RFC 5952 form) and net.ParseCIDR. Parsing and RFC 5952 text come from the ip-address package; this module only adds
+ * Go's rules on top of it.
+ */
+import { Address4, Address6 } from 'ip-address';
 
-export { isIP, isIPv4, isIPv6 };
+interface ParsedIp {
+  /** the family of the text (an IPv4-mapped IPv6 address written as IPv6 is 6, as node:net says) */
+  readonly family: 4 | 6;
+  readonly value: bigint;
+}
+
+const IPV4_MAPPED_PREFIX = 0xffffn << 32n;
+
+/** Go's net.ParseIP, or undefined where it returns nil. */
+function parseIp(text: string): ParsedIp | undefined {
+  // ip-address also reads a prefix length ("/24") and a zone ("%eth0"); ParseIP takes neither.
+  if (text.includes('/') || text.includes('%')) return undefined;
+  if (Address4.isValid(text)) return { family: 4, value: new Address4(text).bigInt() };
+  if (Address6.isValid(text)) return { family: 6, value: new Address6(text).bigInt() };
+  return undefined;
+}
+
+function mustParse(text: string): ParsedIp {
+  const p = parseIp(text);
+  if (!p) throw new Error(`"${text}" is not an IP address`);
+  return p;
+}
+
+/** 4 or 6 for an address Go's net.ParseIP accepts (by the family of its text), else 0; as node:net's isIP. */
+export function isIP(text: string): 0 | 4 | 6 {
+  return parseIp(text)?.family ?? 0;
+}
+
+export function isIPv4(text: string): boolean {
+  return isIP(text) === 4;
+}
+
+export function isIPv6(text: string): boolean {
+  return isIP(text) === 6;
+}
 
 /** host:port with IPv6 hosts in brackets, as Go's net.JoinHostPort. */
 export function joinHostPort(host: string, port: number | string): string {
@@ -62,55 +102,22 @@ export interface Cidr {
   text: string;
 }
 
+/** The address as a number (32 bits for IPv4 text, 128 for IPv6); throws for text that is not an address. */
 export function ipToBigInt(ip: string): bigint {
-  if (isIPv4(ip)) {
-    return ip.split('.').reduce((acc, oct) => (acc << 8n) + BigInt(Number(oct)), 0n);
-  }
-  // expand IPv6 (may contain an embedded IPv4 tail)
-  let s = ip;
-  const v4tail = s.match(/(\d+\.\d+\.\d+\.\d+)$/);
-  if (v4tail) {
-    const v = ipToBigInt(v4tail[1] as string);
-    s = s.slice(0, -(v4tail[1] as string).length) + `${(v >> 16n).toString(16)}:${(v & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
-  const h = head ? head.split(':').filter((x) => x.length > 0) : [];
-  const t = tail !== undefined && tail.length > 0 ? tail.split(':') : [];
-  const fill = tail === undefined ? [] : new Array(8 - h.length - t.length).fill('0');
-  const groups = [...h, ...fill, ...t];
-  return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g, 16)), 0n);
+  return mustParse(ip).value;
 }
 
+/** The text Go's net.IP.String() gives for an address of that family: IPv4-mapped IPv6 prints as dotted IPv4. */
 export function bigIntToIp(v: bigint, family: 4 | 6): string {
-  if (family === 4) {
-    return [24n, 16n, 8n, 0n].map((sh) => String((v >> sh) & 0xffn)).join('.');
-  }
-  const groups: string[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(((v >> BigInt(i * 16)) & 0xffffn).toString(16));
-  // compress the longest run of zeros (length >= 2) as Go does
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] === '0') {
-      let j = i;
-      while (j < 8 && groups[j] === '0') j++;
-      if (j - i > bestLen && j - i >= 2) {
-        bestStart = i;
-        bestLen = j - i;
-      }
-      i = j;
-    } else i++;
-  }
-  if (bestStart < 0) return groups.join(':');
-  const left = groups.slice(0, bestStart).join(':');
-  const right = groups.slice(bestStart + bestLen).join(':');
-  return `${left}::${right}`;
+  if (family === 4) return Address4.fromBigInt(v).correctForm();
+  if (v >> 32n === 0xffffn) return Address4.fromBigInt(v - IPV4_MAPPED_PREFIX).correctForm();
+  return Address6.fromBigInt(v).correctForm();
 }
 
-/** Canonical text of an IP (Go's net.IP.String()). */
+/** Canonical text of an IP (Go's net.IP.String()); throws for text that is not an address. */
 export function canonicalIp(ip: string): string {
-  const fam = isIPv4(ip) ? 4 : 6;
-  return bigIntToIp(ipToBigInt(ip), fam);
+  const p = mustParse(ip);
+  return bigIntToIp(p.value, p.family);
 }
 
 export function parseCidr(text: string): Cidr | undefined {
@@ -119,13 +126,15 @@ export function parseCidr(text: string): Cidr | undefined {
   if (slash < 0) return undefined;
   const ip = s.slice(0, slash);
   const pre = s.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(pre)) return undefined;
+  // Go reads the length with dtoi: decimal digits, leading zeros allowed
+  if (!/^\d{1,8}$/.test(pre)) return undefined;
   const prefix = Number(pre);
-  const fam = isIP(ip);
-  if (fam === 0) return undefined;
+  const parsed = parseIp(ip);
+  if (!parsed) return undefined;
+  const fam = parsed.family;
   const bits = fam === 4 ? 32 : 128;
   if (prefix > bits) return undefined;
-  const v = ipToBigInt(ip);
+  const v = parsed.value;
   const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - prefix)) - 1n);
   return { family: fam as 4 | 6, base: v & mask, prefix, bits, text: s };
 }

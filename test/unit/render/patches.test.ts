@@ -82,13 +82,27 @@ describe('RFC 6902 json patch', () => {
 
   it('fails on missing paths, a failed test, bad indexes and unknown ops', () => {
     assert.throws(() => applyJsonPatch({}, [{ op: 'remove', path: '/x' }]), /operation 0 \(remove \/x\): path "\/x" does not exist/);
-    assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '/b', value: 1 }]), /does not exist/);
+    assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '/b/c', value: 1 }]), /does not exist/);
+    assert.throws(() => applyJsonPatch({ l: [1] }, [{ op: 'replace', path: '/l/1', value: 1 }]), /operation 0 \(replace \/l\/1\)/);
+    assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'add', path: 'a', value: 1 }]), /must start with "\/"/);
     assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'test', path: '/a', value: 2 }]), /test failed/);
     assert.throws(() => applyJsonPatch({ l: [1] }, [{ op: 'add', path: '/l/5', value: 1 }]), /out of bounds/);
-    assert.throws(() => applyJsonPatch({ l: [1] }, [{ op: 'add', path: '/l/01', value: 1 }]), /invalid array index/);
+    // kubeadm's json-patch reads an index with strconv.Atoi, so "01" is index 1 there too
+    assert.deepEqual(applyJsonPatch({ l: [1] }, [{ op: 'add', path: '/l/01', value: 2 }]), { l: [1, 2] });
+    assert.throws(() => applyJsonPatch({ l: [1] }, [{ op: 'add', path: '/l/x', value: 1 }]), /operation 0 \(add \/l\/x\)/);
     assert.throws(() => applyJsonPatch({}, [{ op: 'frob', path: '/x' }]), /unknown operation/);
     assert.throws(() => applyJsonPatch({}, { op: 'add' }), /list of operations/);
     assert.throws(() => applyJsonPatch({}, [{ op: 'add', path: '/x' }]), /missing "value"/);
+  });
+
+  it("reads operations as kubeadm's json-patch does: replace of an absent map key adds it, negative indexes count from the end", () => {
+    assert.deepEqual(applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '/b', value: 2 }]), { a: 1, b: 2 });
+    assert.deepEqual(applyJsonPatch({ l: [1, 2, 3] }, [{ op: 'add', path: '/l/-1', value: 9 }]), { l: [1, 2, 3, 9] });
+    assert.deepEqual(applyJsonPatch({ l: [1, 2, 3] }, [{ op: 'add', path: '/l/-2', value: 9 }]), { l: [1, 2, 9, 3] });
+    assert.deepEqual(applyJsonPatch({ l: [1, 2, 3] }, [{ op: 'replace', path: '/l/-1', value: 9 }]), { l: [1, 2, 9] });
+    assert.deepEqual(applyJsonPatch({ l: [1, 2, 3] }, [{ op: 'remove', path: '/l/-3' }]), { l: [2, 3] });
+    assert.deepEqual(applyJsonPatch({ l: [{ a: 1 }, { a: 2 }] }, [{ op: 'copy', from: '/l/-1/a', path: '/b' }]), { l: [{ a: 1 }, { a: 2 }], b: 2 });
+    assert.throws(() => applyJsonPatch({ l: [1] }, [{ op: 'remove', path: '/l/-2' }]), /operation 0 \(remove \/l\/-2\)/);
   });
 
   it('patches a probe port the way kubeadm users do', () => {
@@ -144,7 +158,8 @@ describe('strategic merge patch', () => {
     assert.deepEqual(c?.command, ['kube-apiserver', '--a=1'], 'untouched');
     assert.deepEqual(c?.resources, { requests: { cpu: '500m' } });
     assert.deepEqual(side, { name: 'sidecar', image: 'busybox' });
-    assert.deepEqual(((out.spec as Obj).volumes as Obj[]).map((v) => v.name), ['ca-certs', 'k8s-certs', 'audit']);
+    // Kubernetes' order: a new item that the original order does not place goes before the original-only items
+    assert.deepEqual(((out.spec as Obj).volumes as Obj[]).map((v) => v.name), ['audit', 'ca-certs', 'k8s-certs']);
   });
 
   it('lists without a merge key (command, tolerations) are replaced; null deletes a field', () => {
@@ -179,7 +194,12 @@ describe('strategic merge patch', () => {
     assert.deepEqual((out.metadata as Obj).labels, { only: 'this' });
     const gone = applyStrategicMergePatch(pod(), { spec: { containers: [{ name: 'kube-apiserver', env: null }] }, metadata: { labels: { $patch: 'delete' } } }) as Obj;
     assert.equal(((gone.spec as Obj).containers as Obj[])[0]?.env, undefined);
-    assert.equal((gone.metadata as Obj).labels, undefined);
+    // apimachinery leaves an empty map; kubeadm's v1.Pod round trip then drops it, and so does applyPatches
+    assert.deepEqual((gone.metadata as Obj).labels, {});
+    const viaFiles = applyPatches('kube-apiserver', pod(), [
+      { path: 'p.yaml', target: 'kube-apiserver', type: 'strategic', documents: [{ metadata: { labels: { $patch: 'delete' } } }] },
+    ]).object as Obj;
+    assert.equal((viaFiles.metadata as Obj).labels, undefined);
   });
 
   it('$deleteFromPrimitiveList and $setElementOrder directives', () => {

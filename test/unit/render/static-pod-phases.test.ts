@@ -143,10 +143,10 @@ describe('etcd and control-plane phases', () => {
 
     const badDir = tempDir(t);
     mkdirSync(path.join(badDir, 'sub'));
-    writeFileSync(path.join(badDir, 'sub', 'etcd+json.json'), '[{"op":"replace","path":"/spec/nope","value":1}]');
+    writeFileSync(path.join(badDir, 'sub', 'etcd+json.json'), '[{"op":"remove","path":"/spec/nope"}]');
     const bad = context(await makeSpec({}, { patches: { directory: badDir } }));
     await assert.rejects(run(bad.ctx, 'etcd'), (err: Error) => {
-      assert.match(err.message, /^error execution phase etcd\/local: failed to patch static Pod manifest file for "etcd": could not apply patch file ".*\/sub\/etcd\+json.json" of type "application\/json-patch\+json" to target "etcd": operation 0 \(replace \/spec\/nope\): path "\/spec\/nope" does not exist/);
+      assert.match(err.message, /^error execution phase etcd\/local: failed to patch static Pod manifest file for "etcd": could not apply patch file ".*\/sub\/etcd\+json.json" of type "application\/json-patch\+json" to target "etcd": operation 0 \(remove \/spec\/nope\): path "\/spec\/nope" does not exist/);
       return true;
     });
     const missing = context(await makeSpec({}, { patches: { directory: path.join(dir, 'missing') } }));
