@@ -12,8 +12,14 @@ export const kubeletStart: Phase<InitContext> = {
   long: 'Write /var/lib/kubelet/kubeadm-flags.env, instance-config.yaml and config.yaml (the KubeletConfiguration: kubeadm defaults, the config file\'s KubeletConfiguration, then kubeletconfiguration patches), then restart the kubelet with systemctl. Without systemd this is a warning saying what to run.',
   flags: ['config', 'cri-socket', 'node-name', 'patches', 'dry-run'],
   async run(ctx) {
-    const { writeKubeletFiles, kubeletService } = await import('../../src/node/kubelet.js');
+    const { writeKubeletFiles, kubeletService, KUBELET_STARTED } = await import('../../src/node/kubelet.js');
     await writeKubeletFiles(ctx, 'kubelet-start');
-    await kubeletService(ctx, 'restart', 'kubelet-start');
+    const started = await kubeletService(ctx, 'restart', 'kubelet-start');
+    ctx.slots.set(
+      KUBELET_STARTED,
+      started
+        ? { started }
+        : { started, reason: ctx.options.root !== '' ? `the files were written under --root "${ctx.options.root}"` : 'systemctl did not start it (see the warning above)' },
+    );
   },
 };

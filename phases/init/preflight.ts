@@ -55,12 +55,42 @@ function pathLabel(prefix: string, path: string): string {
   return `${prefix}-${path.replace(/\//g, '-')}`;
 }
 
-function portCheck(port: number, owner?: string): Check {
+/**
+ * Who would be using a port if it is kubeboot's: the component (its binary's name) and its health endpoint. A busy
+ * port counts as kubeboot's only when the ledger says kubeboot set the component up AND the port itself shows it: the
+ * process listening on it is that component's binary, or the component's health endpoint answers. Anything else is
+ * the error it would be on a fresh node.
+ */
+export interface PortOwner {
+  /** how the message names it: "kube-apiserver", "the kubelet" */
+  readonly name: string;
+  /** the binary's name (argv[0]'s base name) */
+  readonly binary: string;
+  /** where the component answers when it runs (HTTPS is not verified, as kubeadm's checks) */
+  readonly health?: { readonly url: string; readonly insecure: boolean } | undefined;
+}
+
+async function answersHealth(ctx: InitContext, health: PortOwner['health']): Promise<boolean> {
+  if (!health) return false;
+  try {
+    const r = await ctx.fx.http({ url: health.url, insecure: health.insecure, timeoutMs: 2000 });
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function portCheck(port: number, owner?: PortOwner): Check {
   return {
     name: `Port-${port}`,
     run: async (ctx) => {
       if (await ctx.fx.portFree(port)) return ok();
-      return owner ? info(`Port ${port} is in use by ${owner}, ${OWNED}`) : err(`Port ${port} is in use`);
+      const proc = await ctx.fx.listeningProcess(port).catch(() => undefined);
+      const procName = proc?.command ? proc.command.slice(proc.command.lastIndexOf('/') + 1) : undefined;
+      if (owner && (procName === owner.binary || (await answersHealth(ctx, owner.health)))) {
+        return info(`Port ${port} is in use by ${owner.name}, ${OWNED}`);
+      }
+      return err(`Port ${port} is in use${proc ? ` (by ${procName || 'a process'}, pid ${proc.pid})` : ''}`);
     },
   };
 }
@@ -74,21 +104,36 @@ export function kubeletPort(kc: Readonly<Record<string, unknown>> | undefined): 
 /** kubeadm's order of the FileAvailable checks. */
 const MANIFEST_CHECK_ORDER = [...CONTROL_PLANE_COMPONENTS, 'etcd'] as const;
 
-/** The TCP ports each component's pod will serve: the component table read from the command init renders. */
-export type ServedPorts = Readonly<Partial<Record<StaticPodComponent, readonly number[]>>>;
+/** The TCP ports each component's pod will serve and its health endpoint: the component table read from the command init renders. */
+export type ServedPorts = Readonly<Partial<Record<StaticPodComponent, { readonly ports: readonly number[]; readonly health: PortOwner['health'] }>>>;
 
 export async function servedPorts(ctx: InitContext): Promise<ServedPorts> {
   const [{ componentCommand, staticPodComponents }, { commandFlags, componentRow }] = await Promise.all([
     import('../../src/render/manifests.js'),
     import('../../src/components.js'),
   ]);
-  return Object.fromEntries(staticPodComponents(ctx.spec).map((c) => [c, componentRow(c).servedPorts(commandFlags(componentCommand(ctx.spec, c)))]));
+  return Object.fromEntries(
+    staticPodComponents(ctx.spec).map((c) => {
+      const flags = commandFlags(componentCommand(ctx.spec, c));
+      const row = componentRow(c);
+      return [c, { ports: row.servedPorts(flags), health: row.health(flags, ctx.spec.advertiseAddress) }];
+    }),
+  );
+}
+
+/** The kubelet's healthz from the configuration's KubeletConfiguration (kubelet defaults otherwise). */
+function kubeletHealth(kc: Readonly<Record<string, unknown>> | undefined): PortOwner['health'] {
+  const host = typeof kc?.healthzBindAddress === 'string' && kc.healthzBindAddress !== '' ? kc.healthzBindAddress : '127.0.0.1';
+  const port = typeof kc?.healthzPort === 'number' ? kc.healthzPort : 10248;
+  if (port === 0) return undefined;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/healthz`, insecure: false };
 }
 
 /** The ordered check list for `init` (reference §10, with the 1.33+ binary list). */
 export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP, served: ServedPorts = {}): Check[] {
   const s = ctx.spec;
-  const mine = (component: string) => (owned.components.has(component) ? component : undefined);
+  const mine = (component: StaticPodComponent): PortOwner | undefined =>
+    owned.components.has(component) ? { name: component, binary: component, health: served[component]?.health } : undefined;
   const checks: Check[] = [
     {
       name: 'NumCPU',
@@ -102,7 +147,7 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP, se
         c.host.memoryMB < 1700 ? err(`the system RAM (${c.host.memoryMB} MB) is less than the minimum 1700 MB`) : ok(),
     },
     // kubeadm's order: the API server, the scheduler, the controller manager
-    ...(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager'] as const).flatMap((c) => (served[c] ?? []).map((port) => portCheck(port, mine(c)))),
+    ...(['kube-apiserver', 'kube-scheduler', 'kube-controller-manager'] as const).flatMap((c) => (served[c]?.ports ?? []).map((port) => portCheck(port, mine(c)))),
     ...MANIFEST_CHECK_ORDER.map((m): Check => {
       const path = manifestPath(s, m);
       return {
@@ -133,7 +178,7 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP, se
       hostOnly: true,
       run: async (c) => ((await c.fx.which(b)) ? ok() : warn(`${b} not found in system path`)),
     })),
-    portCheck(kubeletPort(s.kubeletConfiguration), owned.kubelet ? 'the kubelet' : undefined),
+    portCheck(kubeletPort(s.kubeletConfiguration), owned.kubelet ? { name: 'the kubelet', binary: 'kubelet', health: kubeletHealth(s.kubeletConfiguration) } : undefined),
   ];
   const families = new Set<number>();
   for (const cidr of [...s.networking.serviceSubnet.split(','), ...s.networking.podSubnet.split(',')]) {
@@ -158,7 +203,7 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP, se
   }
   const local = s.etcd.local;
   if (local) {
-    checks.push(...(served.etcd ?? []).map((p) => portCheck(p, mine('etcd'))), {
+    checks.push(...(served.etcd?.ports ?? []).map((p) => portCheck(p, mine('etcd'))), {
       name: pathLabel('DirAvailable', local.dataDir),
       run: async (c) => {
         let names: string[] | undefined;

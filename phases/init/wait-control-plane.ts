@@ -17,7 +17,7 @@ export const waitControlPlane: Phase<InitContext> = {
   long: 'Wait in parallel for the kubelet\'s /healthz, the control-plane components\' health endpoints (from the generated manifests) and their mirror pods in kube-system (Ready). Explains restarts and failures while waiting; on timeout, says which target failed and what to run next (exit 4). --wait-for selects targets, --wait-timeout overrides the timeouts.',
   flags: ['config', 'dry-run', 'wait-for', 'wait-timeout'],
   async run(ctx) {
-    const [{ componentEndpoint, manifestCommand }, { waitForControlPlane, diagnose }, { kubeletHealthzEndpoint }, { joinHostPort }, { formatDuration }, { kubeletConfigInForce }, { mirrorPodOf, adminKubeconfigPaths }, { NoAdminKubeconfigError }] =
+    const [{ componentEndpoint, manifestCommand }, { waitForControlPlane, diagnose }, { kubeletHealthzEndpoint }, { joinHostPort }, { formatDuration }, { kubeletConfigInForce, KUBELET_STARTED }, { mirrorPodOf, adminKubeconfigPaths }, { NoAdminKubeconfigError }] =
       await Promise.all([
         import('../../src/kube/endpoints.js'),
         import('../../src/kube/control-plane-wait.js'),
@@ -77,6 +77,10 @@ export const waitControlPlane: Phase<InitContext> = {
         ctx.out.emit({ type: 'wait', ...e }),
     };
     const signal = ctx.options.signal;
+    // a kubelet this run did not start gets a short grace to show that one runs already (a kubelet started earlier, or
+    // the one that watches --root's files); otherwise the wait ends at once instead of after its timeout
+    const ks = ctx.slots.get(KUBELET_STARTED);
+    const notStarted = ks?.started ? undefined : (ks?.reason ?? 'the kubelet-start phase did not run in this init');
     const waited = await ctx.fx.waitForNode('the control plane (the kubelet, the components and their mirror pods)', async () => {
       // the API server, with admin.conf (super-admin.conf only to create the cluster-admins binding)
       let mirrorPods;
@@ -101,7 +105,7 @@ export const waitControlPlane: Phase<InitContext> = {
       const plan = {
         manifestsDir: spec.paths.manifestsDir,
         criSocket: spec.criSocket,
-        ...(wants('kubelet') ? { kubelet: { url: kubeletUrl, timeoutMs: kubeletTimeout } } : {}),
+        ...(wants('kubelet') ? { kubelet: { url: kubeletUrl, timeoutMs: kubeletTimeout, ...(notStarted !== undefined ? { notStarted } : {}) } } : {}),
         ...(wants('components') ? { components: { endpoints, timeoutMs: cpTimeout } } : {}),
         ...(mirrorPods ? { mirrorPods } : {}),
       };

@@ -28,7 +28,7 @@ async function lifecycleSpec(g: GlobalOptions, o: CommonOpts, fx: RealEffects): 
   const file = o.config !== undefined ? await readConfigFile(o.config) : undefined;
   const host = await gatherHostFacts(fx);
   void g;
-  return loadNodeSpec(fx, host, { command: 'certs', file, flags: o.certDir !== undefined ? { certDir: o.certDir } : {}, unknownNode: 'defaults' });
+  return loadNodeSpec(fx, host, { command: 'certs', file, flags: o.certDir !== undefined ? { 'cert-dir': o.certDir } : {}, unknownNode: 'defaults' });
 }
 
 function sourceText(ls: NodeSpec): string {
@@ -130,7 +130,9 @@ export async function runRenew(name: string, cmd: Command): Promise<void> {
     const { restartComponents } = await import('../node/swap.js');
     const restartFiles: { path: string; mode: number; by: string }[] = [];
     try {
+      const [{ kubeletHealthzUrl }, { commandContext }] = await Promise.all([import('../node/kubelet.js'), import('./regenerate.js')]);
       const results = await restartComponents({
+        kubeletHealthz: await kubeletHealthzUrl(commandContext(spec, await gatherHostFacts(fx), fx, out, g)),
         fx,
         spec,
         out,

@@ -36,7 +36,7 @@ function emit(g: ReturnType<typeof globalOptions>, text: string, data: Record<st
 export async function printInitDefaults(cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
   const o = cmd.opts() as { kubernetesVersion?: string };
-  const { spec } = buildSpec(undefined, o.kubernetesVersion ? { kubernetesVersion: o.kubernetesVersion } : {}, PLACEHOLDER_HOST, 'flags');
+  const { spec } = buildSpec(undefined, o.kubernetesVersion ? { 'kubernetes-version': o.kubernetesVersion } : {}, PLACEHOLDER_HOST, 'flags');
   const init = structuredClone(spec.documents.init);
   init.bootstrapTokens = (init.bootstrapTokens ?? []).map((t) => ({ ...t, token: t.token || 'abcdef.0123456789abcdef' }));
   const text = toYamlDocuments([init, spec.documents.cluster]);

@@ -140,7 +140,9 @@ export async function runRegenerate(name: string, cmd: Command): Promise<void> {
   const written: { path: string; mode: number; by: string }[] = [];
   let swap;
   try {
+    const { kubeletHealthzUrl } = await import('../node/kubelet.js');
     swap = await applyManifest({
+      kubeletHealthz: await kubeletHealthzUrl(commandContext(spec, host, fx, out, g)),
       fx,
       spec,
       out,

@@ -70,7 +70,9 @@ export async function runRestart(name: string, cmd: Command): Promise<void> {
   const written: { path: string; mode: number; by: string }[] = [];
   let results;
   try {
+    const { kubeletHealthzUrl } = await import('../node/kubelet.js');
     results = await restartComponents({
+      kubeletHealthz: await kubeletHealthzUrl(commandContext(spec, host, fx, out, g)),
       fx,
       spec,
       out,

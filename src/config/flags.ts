@@ -42,7 +42,7 @@ const D = {
   args: (what: string) => `A set of extra flags to pass to the ${what} or override default ones in form of <flagname>=<value>.`,
 };
 
-const TABLE: readonly FlagDef[] = [
+const TABLE = [
   { name: 'config', kind: 'path', placeholder: 'FILE', description: 'Path to a kubeadm configuration file (kubeadm.k8s.io/v1beta4 or v1beta3).', withConfig: true },
   { name: 'cert-dir', kind: 'path', placeholder: 'DIR', description: 'The path where to save and store the certificates.', defaultText: '/etc/kubernetes/pki', path: 'ClusterConfiguration.certificatesDir' },
   { name: 'apiserver-advertise-address', kind: 'string', placeholder: 'IP', description: "The IP address the API Server will advertise it's listening on. If not set the default network interface will be used.", path: 'InitConfiguration.localAPIEndpoint.advertiseAddress' },
@@ -75,9 +75,12 @@ const TABLE: readonly FlagDef[] = [
   { name: 'o', kind: 'string', shortOnly: true, placeholder: 'FORMAT', description: "output format: text (kubeadm's tables), json or yaml (a CertificateExpirationInfo, output.kubeadm.k8s.io/v1alpha3)", choices: ['text', 'json', 'yaml'] },
   { name: 'old-config', kind: 'path', placeholder: 'FILE', description: 'Path to the kubeadm config file that is using an old API version and should be converted.' },
   { name: 'new-config', kind: 'path', placeholder: 'FILE', description: 'Path to the resulting equivalent kubeadm config file (default: standard output); never overwrites an existing file.' },
-];
+] as const satisfies readonly FlagDef[];
 
-export const FLAGS: Readonly<Record<string, FlagDef>> = Object.fromEntries(TABLE.map((f) => [f.name, f]));
+/** Every flag's name. */
+export type FlagName = (typeof TABLE)[number]['name'];
+
+export const FLAGS: Readonly<Record<string, FlagDef>> = Object.fromEntries(TABLE.map((f: FlagDef) => [f.name, f]));
 
 export function flagDef(name: string): FlagDef {
   const def = FLAGS[name];
@@ -185,7 +188,7 @@ export function parseFlagValue(def: FlagDef, raw: unknown): FlagValue {
 }
 
 /** Flag values that fill config fields, keyed by flag name (only the flags the user gave). */
-export type ConfigFlags = Readonly<Record<string, FlagValue>>;
+export type ConfigFlags = Readonly<Partial<Record<FlagName, FlagValue>>>;
 
 type Doc = Record<string, unknown>;
 

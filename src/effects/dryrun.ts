@@ -93,6 +93,9 @@ export class DryRunEffects implements Effects {
   httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse> {
     return this.source.httpStream(req, onLine, signal);
   }
+  listeningProcess(port: number): Promise<{ pid: number; command: string } | undefined> {
+    return this.source.listeningProcess(port);
+  }
   portFree(port: number, host?: string): Promise<boolean> {
     return this.source.portFree(port, host);
   }

@@ -168,6 +168,61 @@ export function httpStreamRequest(req: HttpRequest, onLine: (line: string) => bo
   });
 }
 
+/**
+ * The process listening on a TCP port: the LISTEN sockets of /proc/net/tcp and tcp6 for that port, then the process
+ * holding one of those socket inodes (/proc/<pid>/fd), then its argv[0]. Best effort: unreadable entries are skipped.
+ */
+export async function findListeningProcess(port: number, proc = '/proc'): Promise<{ pid: number; command: string } | undefined> {
+  const inodes = new Set<string>();
+  for (const table of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = await fs.readFile(`${proc}/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const local = f[1];
+      if (!local || f[3] !== '0A') continue; // 0A: TCP_LISTEN
+      if (parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port && f[9]) inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  let pids: string[];
+  try {
+    pids = (await fs.readdir(proc)).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = await fs.readdir(`${proc}/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = await fs.readlink(`${proc}/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (!m || !inodes.has(m[1] as string)) continue;
+      let command = '';
+      try {
+        command = (await fs.readFile(`${proc}/${pid}/cmdline`, 'utf8')).split('\0')[0] ?? '';
+      } catch {
+        // gone, or not ours to read
+      }
+      return { pid: Number(pid), command };
+    }
+  }
+  return undefined;
+}
+
 export function checkPortFree(port: number, host?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
@@ -279,6 +334,9 @@ export class RealEffects implements Effects {
   }
   httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse> {
     return httpStreamRequest(req, onLine, signal);
+  }
+  listeningProcess(port: number): Promise<{ pid: number; command: string } | undefined> {
+    return findListeningProcess(port);
   }
   portFree(port: number, host?: string): Promise<boolean> {
     return checkPortFree(port, host);

@@ -74,6 +74,11 @@ export interface Effects {
   httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse>;
   /** true when nothing listens on host:port and it can be bound. */
   portFree(port: number, host?: string): Promise<boolean>;
+  /**
+   * The process that listens on a TCP port (any address) in this network namespace, as /proc shows it: its pid and
+   * its command (argv[0]); undefined when none can be seen (nothing listens, or /proc does not tell this user).
+   */
+  listeningProcess(port: number): Promise<{ readonly pid: number; readonly command: string } | undefined>;
 
   now(): Date;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;

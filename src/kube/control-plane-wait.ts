@@ -20,6 +20,8 @@ import { Nudger, poll, type PollResult } from './wait.js';
 export const HEALTH_INTERVAL_MS = 100;
 export const POD_INTERVAL_MS = 10;
 export const POD_SLOW_INTERVAL_MS = 50;
+/** How long a kubelet that kubeboot did not start has to answer once before the wait gives up on it. */
+export const KUBELET_GRACE_MS = 15_000;
 /** the most crictl look-ups per container during one wait */
 const CRICTL_LOOKUPS_PER_CONTAINER = 3;
 
@@ -42,8 +44,12 @@ export interface WaitSink {
 export interface WaitPlan {
   readonly manifestsDir: string;
   readonly criSocket: string;
-  /** undefined: not waited for; { url: undefined }: healthzPort 0, skipped */
-  readonly kubelet?: { readonly url: string | undefined; readonly timeoutMs: number };
+  /**
+   * undefined: not waited for; { url: undefined }: healthzPort 0, skipped. `notStarted`: kubeboot did not start a
+   * kubelet in this run (why, e.g. "the files were written under --root"): then nothing else can succeed unless a
+   * kubelet already runs, so when the healthz has not answered once within `graceMs` the whole wait ends at once.
+   */
+  readonly kubelet?: { readonly url: string | undefined; readonly timeoutMs: number; readonly notStarted?: string; readonly graceMs?: number };
   readonly components?: { readonly endpoints: readonly ComponentEndpoint[]; readonly timeoutMs: number };
   readonly mirrorPods?: {
     readonly podNames: readonly string[];
@@ -62,6 +68,8 @@ export interface TargetReport extends PollResult {
   readonly group: WaitGroup;
   readonly url?: string;
   readonly timeoutMs: number;
+  /** the kubelet target: why kubeboot did not start a kubelet in this run */
+  readonly notStarted?: string;
 }
 
 export interface WaitReport {
@@ -88,7 +96,10 @@ async function healthProbe(fx: Effects, url: string, insecure: boolean, remainin
   }
 }
 
-export async function waitForControlPlane(fx: Effects, plan: WaitPlan, sink: WaitSink, signal?: AbortSignal): Promise<WaitReport> {
+export async function waitForControlPlane(fx: Effects, plan: WaitPlan, sink: WaitSink, outer?: AbortSignal): Promise<WaitReport> {
+  // the others' polls stop with the outer signal (Ctrl-C), or when no kubelet can ever run the pods (see plan.kubelet)
+  const noKubelet = new AbortController();
+  const signal = outer ? AbortSignal.any([outer, noKubelet.signal]) : noKubelet.signal;
   const healthInterval = plan.healthIntervalMs ?? HEALTH_INTERVAL_MS;
   const podInterval = plan.podIntervalMs ?? POD_INTERVAL_MS;
   const jobs: Promise<TargetReport>[] = [];
@@ -105,23 +116,34 @@ export async function waitForControlPlane(fx: Effects, plan: WaitPlan, sink: Wai
     if (url === undefined) {
       sink.log('kubelet-check', 'Skipping the kubelet health check: healthzPort is 0 in the kubelet configuration');
     } else {
-      sink.log('kubelet-check', `Waiting for a healthy kubelet at ${url}. This can take up to ${formatDuration(timeoutMs)}`);
+      const notStarted = plan.kubelet.notStarted;
+      const limit = notStarted !== undefined ? Math.min(timeoutMs, plan.kubelet.graceMs ?? KUBELET_GRACE_MS) : timeoutMs;
+      sink.log(
+        'kubelet-check',
+        notStarted !== undefined
+          ? `Waiting for a running kubelet at ${url} (kubeboot did not start one: ${notStarted}). This can take up to ${formatDuration(limit)}`
+          : `Waiting for a healthy kubelet at ${url}. This can take up to ${formatDuration(timeoutMs)}`,
+      );
       jobs.push(
         poll(
           fx,
           {
             name: 'kubelet',
-            timeoutMs,
+            timeoutMs: limit,
             intervalMs: healthInterval,
             probe: (rem) => healthProbe(fx, url, false, rem),
           },
-          signal,
+          outer,
         ).then((r) => {
           if (r.ok) {
             sink.log('kubelet-check', `The kubelet is healthy after ${formatDuration(r.elapsedMs)}`);
             sink.event({ target: 'kubelet', status: 'ready', message: `the kubelet is up (${url})`, data: { url, elapsedMs: r.elapsedMs } });
-          } else sink.log('kubelet-check', `The kubelet is not healthy after ${formatDuration(r.elapsedMs)}`);
-          return { ...r, group: 'kubelet' as const, url, timeoutMs };
+          } else {
+            sink.log('kubelet-check', `The kubelet is not healthy after ${formatDuration(r.elapsedMs)}`);
+            // nothing will run the static pods: the other targets cannot succeed, so they end now
+            if (notStarted !== undefined && !outer?.aborted) noKubelet.abort('no kubelet');
+          }
+          return { ...r, group: 'kubelet' as const, url, timeoutMs: limit, ...(notStarted !== undefined ? { notStarted } : {}) };
         }),
       );
     }
@@ -323,6 +345,13 @@ export async function diagnose(fx: Effects, report: WaitReport, plan: WaitPlan, 
     data: { commands: steps },
   });
   const longest = Math.max(...failed.map((t) => t.timeoutMs));
+  const absent = failed.find((t) => t.group === 'kubelet' && t.notStarted !== undefined);
+  if (absent) {
+    return new WaitTimeoutError(
+      `no kubelet answers at ${absent.url ?? 'its healthz'} and kubeboot did not start one (${absent.notStarted}): nothing runs the static pods, so the control plane cannot come up; stopped waiting after ${formatDuration(absent.elapsedMs)}: ${summaries.join('; ')}`,
+      { hint: `start a kubelet for these files (systemctl start kubelet; under --root, a kubelet that watches <root>/etc/kubernetes/manifests), or leave the waits out with --skip-phases wait-control-plane; then run ${steps.map((x) => `'${x}'`).join(', ')}` },
+    );
+  }
   return new WaitTimeoutError(
     `could not initialize a Kubernetes cluster: not ready after ${formatDuration(longest)}: ${summaries.join('; ')}`,
     { hint: `run ${steps.map((s) => `'${s}'`).join(', ')}` },

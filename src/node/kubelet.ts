@@ -8,6 +8,9 @@ import { kubeletConfigPath } from './names.js';
 import { writeFile } from '../workflow/files.js';
 import { slot } from '../workflow/slots.js';
 
+/** Whether this run started the kubelet (kubelet-start), and why not; the wait gives a kubelet nobody started a short grace. */
+export const KUBELET_STARTED = slot<{ readonly started: boolean; readonly reason?: string }>('kubelet-started');
+
 /** The KubeletConfiguration this run wrote (wait-control-plane reads the healthz endpoint from it). */
 export const KUBELET_CONFIG = slot<Readonly<Record<string, unknown>>>('kubelet-config');
 
@@ -172,4 +175,11 @@ export async function kubeletConfigInForce(ctx: NodeContext): Promise<Readonly<R
   }
   const [{ renderKubeletFiles }, { loadKubeletTemplate }] = await Promise.all([import('../render/kubelet.js'), import('./templates.js')]);
   return renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, systemdResolved: ctx.host.systemdResolved, template: await loadKubeletTemplate() }).configObject;
+}
+
+/** The kubelet's healthz URL from the KubeletConfiguration in force; undefined when healthzPort is 0. */
+export async function kubeletHealthzUrl(ctx: NodeContext): Promise<string | undefined> {
+  const [{ kubeletHealthzEndpoint }, { joinHostPort }] = await Promise.all([import('../render/kubelet.js'), import('../util/net.js')]);
+  const hz = kubeletHealthzEndpoint((await kubeletConfigInForce(ctx)) as Record<string, unknown>);
+  return hz.port === 0 ? undefined : `http://${joinHostPort(hz.host, hz.port)}/healthz`;
 }

@@ -152,6 +152,9 @@ export class LedgerTrackingEffects implements Effects {
   httpStream(...a: Parameters<Effects['httpStream']>): ReturnType<Effects['httpStream']> {
     return this.inner.httpStream(...a);
   }
+  listeningProcess(port: number): Promise<{ pid: number; command: string } | undefined> {
+    return this.inner.listeningProcess(port);
+  }
   portFree(port: number, host?: string): Promise<boolean> {
     return this.inner.portFree(port, host);
   }

@@ -385,6 +385,14 @@ export async function swapStaticPod(fx: Effects, req: SwapRequest, sink: SwapSin
   await fx.writeFileAtomic(req.manifestPath, req.oldContent, req.mode);
   sink.file(req.manifestPath, req.mode, 'written');
   if (interrupted) throw new InterruptError(String(signal?.reason ?? 'SIGINT'));
+  // a rollback waits only when there is a running pod to come back to
+  const wasRunning = before !== undefined && mainContainer(before, req.component)?.state === 'running';
+  if (!wasRunning) {
+    sink.log(tag, `Not waiting for the previous ${req.component} pod: it was not running before the change either`);
+    throw new WaitTimeoutError(`${head}; rolled back to the previous manifest (kept in ${backupPath}); its pod was not running before the change, so kubeboot does not wait for it`, {
+      hint: diag?.hint ?? "run 'systemctl status kubelet', 'journalctl -xeu kubelet'",
+    });
+  }
   sink.log(tag, `Waiting for the previous ${req.component} pod to be Ready again. This can take up to ${formatDuration(req.timeoutMs)}`);
   const rb = await waitForPod(fx, req, getClient, w.last ?? before, (cur) => confirmRestored(req.component, before, w.last, cur), sink, signal);
   if (rb.ok) {
@@ -433,9 +441,47 @@ export interface ApplyOptions {
   readonly signal?: AbortSignal;
   readonly tag?: string;
   readonly onFile?: (path: string, mode: number, status: 'written' | 'backed-up') => void;
+  /** the kubelet's healthz; when it does not answer, the change is refused before anything is written */
+  readonly kubeletHealthz?: string | undefined;
 }
 
-/** Applies one new manifest through the safe swap. Needs admin.conf (exit 2 without it). */
+/** How long a change waits for the kubelet's healthz to answer before it refuses (no kubelet: nothing could confirm it). */
+export const KUBELET_GRACE_MS = 5000;
+
+/**
+ * Refuses a change nothing could confirm: when the kubelet's healthz does not answer within KUBELET_GRACE_MS, no
+ * kubelet runs the static pods, so the new pod would never come (and a rollback would wait for nothing). Exit 2,
+ * nothing changed.
+ */
+export async function requireKubelet(fx: Effects, healthzUrl: string | undefined, component: string, signal?: AbortSignal): Promise<void> {
+  if (healthzUrl === undefined) return; // healthzPort 0: nothing to ask
+  const r = await fx.waitForNode(`the kubelet at ${healthzUrl}`, () =>
+    poll(
+      fx,
+      {
+        name: 'kubelet',
+        timeoutMs: KUBELET_GRACE_MS,
+        intervalMs: 100,
+        probe: async (rem) => {
+          try {
+            const res = await fx.http({ url: healthzUrl, timeoutMs: Math.max(50, Math.min(1000, rem)) });
+            return res.status === 200 ? { ok: true } : { ok: false, error: `${healthzUrl} returned status ${res.status}` };
+          } catch (err) {
+            return { ok: false, error: `${healthzUrl}: ${errorMessage(err)}` };
+          }
+        },
+      },
+      signal,
+    ),
+  );
+  if (r && !r.ok) {
+    throw new PreflightError(`cannot change ${component} safely: no kubelet answers at ${healthzUrl} (${r.lastError ?? 'no answer'}), so its new pod could never be confirmed; nothing was changed`, [], {
+      hint: `start the kubelet (systemctl start kubelet) and run this again; under --root, a kubelet must watch <root>${'/etc/kubernetes/manifests'}`,
+    });
+  }
+}
+
+/** Applies one new manifest through the safe swap. Needs admin.conf (exit 2 without it) and a kubelet that answers. */
 export async function applyManifest(o: ApplyOptions): Promise<SwapResult> {
   const api = o.api ?? (await openApi(o.fx, o.spec));
   if (!api) {
@@ -443,6 +489,7 @@ export async function applyManifest(o: ApplyOptions): Promise<SwapResult> {
       hint: 'the mirror pod is read from the API server with admin.conf; run kubeboot init phase kubeconfig admin',
     });
   }
+  await requireKubelet(o.fx, o.kubeletHealthz, o.component, o.signal);
   const { MANIFEST_MODE } = await import('../render/manifests.js');
   return swapStaticPod(
     o.fx,
@@ -506,6 +553,8 @@ export interface RestartOptions {
   readonly restartedAt?: string;
   /** called for every file written (the ledger) */
   readonly onFile?: (path: string, mode: number, status: 'written' | 'backed-up') => void;
+  /** the kubelet's healthz (see requireKubelet) */
+  readonly kubeletHealthz?: string | undefined;
 }
 
 export interface RestartResult {
@@ -538,6 +587,7 @@ export async function restartComponents(o: RestartOptions): Promise<RestartResul
       ...(api ? { api } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.onFile ? { onFile: o.onFile } : {}),
+      kubeletHealthz: o.kubeletHealthz,
       tag: 'restart',
     });
     results.push({ component, restartedAt: stamp, swap });

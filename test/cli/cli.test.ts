@@ -288,6 +288,9 @@ describe('kubeboot CLI', () => {
     assert.match(v.stdout, /ok: .* is a valid configuration \(Kubernetes v1.36.5\)/);
     const same = await runCli(['config', 'print', 'init-defaults']);
     assert.equal(same.stdout, r.stdout, 'deterministic');
+    const v134 = await runCli(['config', 'print', 'init-defaults', '--kubernetes-version', 'v1.34']);
+    assert.equal(v134.code, 0, v134.stderr);
+    assert.match(v134.stdout, /kubernetesVersion: v1\.34\.\d+/, '--kubernetes-version picks the minor');
   });
 
   it('config validate reports every problem with exit 3', async (t) => {

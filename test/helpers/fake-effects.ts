@@ -103,6 +103,11 @@ export class FakeEffects implements Effects {
     for (const l of r.lines) if (onLine(l) === true) break;
     return { status: 200, body: '', headers: {} };
   }
+  /** the processes listening on busy ports, by port */
+  readonly listeners = new Map<number, { pid: number; command: string }>();
+  async listeningProcess(port: number): Promise<{ pid: number; command: string } | undefined> {
+    return this.listeners.get(port);
+  }
   waitForNode<T>(description: string, wait: () => Promise<T>): Promise<T | undefined> {
     if (this.simulate) {
       this.simulated.push(`wait for ${description}`);

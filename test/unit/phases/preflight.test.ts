@@ -144,6 +144,11 @@ describe('preflight on a node kubeboot set up (init run again)', () => {
     t.fx.files.set('/var/lib/etcd/member/x', { data: Buffer.from('x'), mode: 0o600 });
     t.fx.files.set('/etc/kubernetes/kubeboot/files.json', { data: ledger([...manifests, '/var/lib/kubelet/config.yaml']), mode: 0o600 });
     for (const p of [6443, 10257, 10259, 2379, 2380, 10250]) t.fx.busyPorts.add(p);
+    // the ports show it: the processes listening are kubeboot's components (as /proc tells) …
+    const binaries: Record<number, string> = { 6443: 'kube-apiserver', 10257: 'kube-controller-manager', 10259: 'kube-scheduler', 2379: 'etcd', 2380: 'etcd' };
+    for (const [port, bin] of Object.entries(binaries)) t.fx.listeners.set(Number(port), { pid: 100 + Number(port), command: `/usr/local/bin/${bin}` });
+    // … and the kubelet's healthz answers
+    t.fx.http_ = (req) => (req.url === 'http://127.0.0.1:10248/healthz' ? { status: 200, body: 'ok', headers: {} } : { status: 500, body: '', headers: {} });
     await preflight.run?.(t.ctx);
     assert.deepEqual(warnings(t.events), []);
     const infos = t.events.events.filter((e) => e.type === 'log' && (e as { message: string }).message.startsWith('[INFO ')).map((e) => (e as { message: string }).message);
@@ -153,6 +158,26 @@ describe('preflight on a node kubeboot set up (init run again)', () => {
     assert.ok(infos.includes('[INFO FileAvailable--etc-kubernetes-manifests-etcd.yaml]: /etc/kubernetes/manifests/etcd.yaml already exists, owned by kubeboot (kubeboot wrote it)'));
     assert.ok(infos.some((i) => i.startsWith('[INFO DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty')));
     assert.equal(infos.length, 11); // 6 ports, 4 manifests, the etcd data directory
+  });
+
+  it('a port kubeboot\'s ledger claims is an error when something else listens there (the process and the endpoint say so)', async () => {
+    const t = testContext();
+    for (const b of ['mount', 'losetup', 'ebtables', 'socat']) t.fx.onPath.add(b);
+    const manifests = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((m) => `/etc/kubernetes/manifests/${m}.yaml`);
+    t.fx.files.set('/etc/kubernetes/kubeboot/files.json', { data: ledger(manifests), mode: 0o600 });
+    for (const m of manifests) t.fx.files.set(m, { data: Buffer.from('x'), mode: 0o600 });
+    t.fx.busyPorts.add(6443).add(10257);
+    t.fx.listeners.set(6443, { pid: 4242, command: '/usr/bin/nc' });
+    // 10257: no process visible; its health endpoint does not answer as the controller manager
+    t.fx.http_ = () => {
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    };
+    await assert.rejects(preflight.run!(t.ctx), (e: unknown) => {
+      assert.ok(e instanceof PreflightError);
+      assert.ok(e.failures.includes('[ERROR Port-6443]: Port 6443 is in use (by nc, pid 4242)'), e.failures.join('\n'));
+      assert.ok(e.failures.includes('[ERROR Port-10257]: Port 10257 is in use'), e.failures.join('\n'));
+      return true;
+    });
   });
 
   it('only what the ledger lists is owned: a foreign manifest and its port stay errors', async () => {
