@@ -2,13 +2,16 @@
  * kubeadm as the oracle (issue 13, point 2). For each configuration in configs.ts the real kubeadm and the built
  * kubeboot run the same phases with the same file, each in a private mount namespace of its own (kubeadm-ns.sh),
  * without --root: both see this machine the same way and write /etc/kubernetes and /var/lib/kubelet on a
- * throwaway layer. Then:
+ * throwaway layer. (Under --root, kubeboot would keep host paths inside the files but take host facts from the
+ * root directory: kubeadm mounts /etc/ca-certificates, /usr/share/ca-certificates, … only when the host has them.)
+ * Then:
  *   - every file and directory: presence and mode; manifests and kubelet files byte for byte (unified diff);
  *     kubeconfigs byte for byte with the embedded data set aside, that data compared as certificates and keys;
  *     every certificate field by field; PEM block types of every file;
- *   - interop: kubeadm's `certs check-expiration` reads kubeboot's PKI and kubeconfigs as it reads its own;
- *     kubeboot's `init` on kubeadm's PKI and kubeconfigs reuses them ("Using existing …", as kubeadm's own second
- *     run says) and changes none of them;
+ *   - interop: kubeadm's `certs check-expiration` reads kubeboot's PKI and kubeconfigs as it reads its own, and
+ *     kubeboot's own check-expiration prints what kubeadm's prints on those files; kubeadm's certs and kubeconfig
+ *     phases on kubeboot's files, and kubeboot's `init` on kubeadm's, reuse them ("Using existing …", exactly as
+ *     kubeadm's own second run says) and change none of them;
  *   - the host's /etc/kubernetes, /var/lib/kubelet and /var/lib/etcd are as they were.
  * Any difference not in allowed.ts fails the configuration's test, and the message lists every one of them.
  * Set KUBEBOOT_ORACLE_REPORT=FILE to get the whole table (Markdown) with the unified diffs.
@@ -98,11 +101,13 @@ async function runConfig(c: OracleConfig, work: string): Promise<ConfigRun> {
   ]);
   // kubeboot's same phases (init without preflight and wait-control-plane runs exactly certs, kubeconfig, etcd,
   // control-plane and kubelet-start, in one process), then kubeadm's check-expiration on kubeboot's PKI (json,
-  // then the text table)
+  // then the text table), then kubeboot's own check-expiration on the same files (json, text)
   const kubebootRun = await runInNamespace(path.join(dir, 'kubeboot'), [
     withConfig([node, CLI, ...KUBEBOOT_INIT]),
     withConfig([kubeadm, 'certs', 'check-expiration', '-o', 'json']),
     withConfig([kubeadm, 'certs', 'check-expiration']),
+    withConfig([node, CLI, 'certs', 'check-expiration', '-o', 'json']),
+    withConfig([node, CLI, 'certs', 'check-expiration']),
   ]);
   // each tool on the PKI and kubeconfigs the other wrote (not its manifests nor its kubelet files)
   const kubebootOnKubeadm = await reuseRun(kubeadmRun.out, path.join(dir, 'kubeboot-on-kubeadm'), [withConfig([node, CLI, ...KUBEBOOT_INIT])]);
@@ -179,6 +184,19 @@ function differences(run: ConfigRun): Difference[] {
     const own = problems(ownCheck.stderr);
     const theirs = problems(json.stderr + text.stdout + text.stderr);
     if (own !== theirs) diffs.push({ config: name, file, field: 'errors or warnings printed', kubeadm: own, kubeboot: theirs });
+  }
+
+  // kubeboot's own check-expiration prints what kubeadm's prints on the same files (residual times aside, which
+  // depend on the second each ran)
+  const [ownJson, ownText] = [run.kubeboot.steps[3]!, run.kubeboot.steps[4]!];
+  const cfile = "certs check-expiration on kubeboot's PKI: kubeadm's output vs kubeboot's";
+  if (ownJson.code !== 0 || ownText.code !== 0) {
+    diffs.push({ config: name, file: cfile, field: 'exit code', kubeadm: `${json.code}/${text.code}`, kubeboot: `${ownJson.code}/${ownText.code}: ${(ownJson.stderr + ownText.stderr).trim().split('\n')[0] ?? ''}` });
+  } else {
+    const mask = (t: string): string => t.replace(/"residualTime": \d+/g, '"residualTime": <seconds>');
+    if (mask(json.stdout) !== mask(ownJson.stdout)) diffs.push({ config: name, file: cfile, field: '-o json (residualTime set aside)', kubeadm: `${json.stdout.length} bytes`, kubeboot: `${ownJson.stdout.length} bytes`, diff: unifiedDiff('check-expiration.json', mask(json.stdout), mask(ownJson.stdout)) });
+    else diffs.push(...compareExpiration(opts, `${cfile} (-o json)`, json.stdout, ownJson.stdout));
+    if (text.stdout !== ownText.stdout) diffs.push({ config: name, file: cfile, field: 'text', kubeadm: `${text.stdout.split('\n').length} lines`, kubeboot: `${ownText.stdout.split('\n').length} lines`, diff: unifiedDiff('check-expiration.txt', text.stdout, ownText.stdout) });
   }
 
   // interop 2: each tool on the other's PKI and kubeconfigs: exit 0, kubeadm's own "Using existing" lines (from
