@@ -19,6 +19,7 @@
  */
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CLI } from '../helpers/paths.js';
@@ -42,8 +43,12 @@ const PHASES: readonly (readonly string[])[] = [
 /** kubeboot's command for the same phases */
 const KUBEBOOT_INIT = ['init', '--skip-phases', 'preflight,wait-control-plane'];
 
-/** How many configurations run at once (each runs kubeadm, then kubeboot, then each on the other's PKI). */
-const PARALLEL = 2;
+/**
+ * How many configurations run at once (each runs kubeadm, then kubeboot, then each on the other's PKI). Both
+ * tools spend their time generating RSA keys, so more than one per CPU buys nothing; KUBEBOOT_ORACLE_PARALLEL
+ * overrides.
+ */
+const PARALLEL = Number(process.env.KUBEBOOT_ORACLE_PARALLEL) || Math.min(4, Math.max(2, availableParallelism()));
 
 const HOST_DIRS = ['/etc/kubernetes', '/var/lib/kubelet', '/var/lib/etcd'];
 
