@@ -38,9 +38,12 @@ export class ConfigError extends KubebootError {
 /** Preflight failures (exit 2); also used for "this node was not set up by kubeboot" refusals. */
 export class PreflightError extends KubebootError {
   readonly failures: readonly string[];
-  constructor(message: string, failures: readonly string[] = [], opts: ErrorOptions = {}) {
+  /** the failed checks as data (name and message), for --output json */
+  readonly checks: readonly { readonly name: string; readonly message: string }[];
+  constructor(message: string, failures: readonly string[] = [], opts: ErrorOptions & { checks?: readonly { name: string; message: string }[] } = {}) {
     super(message, ExitCode.preflight, opts);
     this.failures = failures;
+    this.checks = opts.checks ?? [];
   }
 }
 

@@ -10,13 +10,6 @@ export type EtcdFlagStyle =
   /** --feature-gates=InitialCorruptCheck=true / --watch-progress-notify-interval, always (1.36+) */
   | 'new';
 
-/** How user extraArgs combine with defaults (kubernetes#135400 and its backports). */
-export type ExtraArgsOrder =
-  /** defaults + overrides all sorted by name, then value (before the fix) */
-  | 'sorted'
-  /** user overrides first, in the order given, then the defaults that were not overridden, sorted */
-  | 'overrides-first';
-
 /** What kubeadm-flags.env holds by default. */
 export type FlagsEnvStyle = 'cri-and-pause' | 'pause' | 'empty';
 
@@ -35,7 +28,6 @@ export interface VersionRow {
   readonly etcdFlags: EtcdFlagStyle;
   readonly namedProbePort: boolean;
   readonly flexVolume: boolean;
-  readonly extraArgsOrder: ExtraArgsOrder;
   readonly flagsEnv: FlagsEnvStyle;
   readonly instanceConfig: boolean;
   /** kubelet.conf points at the local API endpoint (ControlPlaneKubeletLocalMode on) */
@@ -65,7 +57,6 @@ export const VERSION_TABLE: readonly VersionRow[] = [
     etcdFlags: 'by-tag',
     namedProbePort: true,
     flexVolume: true,
-    extraArgsOrder: 'overrides-first',
     flagsEnv: 'pause',
     instanceConfig: true,
     kubeletConfLocalEndpoint: true,
@@ -91,7 +82,6 @@ export const VERSION_TABLE: readonly VersionRow[] = [
     etcdFlags: 'by-tag',
     namedProbePort: true,
     flexVolume: true,
-    extraArgsOrder: 'overrides-first',
     flagsEnv: 'empty',
     instanceConfig: true,
     kubeletConfLocalEndpoint: true,
@@ -115,7 +105,6 @@ export const VERSION_TABLE: readonly VersionRow[] = [
     etcdFlags: 'new',
     namedProbePort: true,
     flexVolume: false,
-    extraArgsOrder: 'overrides-first',
     flagsEnv: 'empty',
     instanceConfig: true,
     kubeletConfLocalEndpoint: true,
@@ -135,7 +124,6 @@ export const VERSION_TABLE: readonly VersionRow[] = [
     etcdFlags: 'new',
     namedProbePort: true,
     flexVolume: false,
-    extraArgsOrder: 'overrides-first',
     flagsEnv: 'empty',
     instanceConfig: true,
     kubeletConfLocalEndpoint: true,
@@ -206,4 +194,16 @@ export function etcdTagAtLeast(tag: string, min: string): boolean | undefined {
     if (a !== b) return a > b;
   }
   return true;
+}
+
+/** Compares two version texts by their first three numbers ("v1.36.5", "3.6.8-0"); undefined when one is not a version. */
+export function compareVersions(a: string, b: string): number | undefined {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(a);
+  const n = /^v?(\d+)\.(\d+)\.(\d+)/.exec(b);
+  if (!m || !n) return undefined;
+  for (let i = 1; i <= 3; i++) {
+    const d = Number(m[i]) - Number(n[i]);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
 }

@@ -19,12 +19,14 @@ export const etcd: Phase<InitContext> = {
       flags: [...ETCD_FLAGS],
       runIf(ctx) {
         if (ctx.spec.etcd.local) return true;
-        ctx.out.log('etcd', 'External etcd mode. Skipping the creation of a manifest for local etcd');
+        // kubeadm logs this at -v 1 only
+        if (ctx.options.verbose) ctx.out.log('etcd', 'External etcd mode. Skipping the creation of a manifest for local etcd');
         return false;
       },
       async run(ctx) {
         ctx.out.log('etcd', `Creating static Pod manifest for local etcd in "${ctx.spec.paths.manifestsDir}"`);
-        const { writeStaticPodManifest } = await import('../../src/node/manifests.js');
+        const { ensureEtcdDataDir, writeStaticPodManifest } = await import('../../src/node/manifests.js');
+        await ensureEtcdDataDir(ctx);
         await writeStaticPodManifest(ctx, 'etcd');
       },
     },

@@ -101,6 +101,36 @@ export function kubeletPort(kc: Readonly<Record<string, unknown>> | undefined): 
   return typeof p === 'number' && Number.isInteger(p) && p > 0 ? p : 10250;
 }
 
+/** The image tag of a manifest on disk (its first container's). */
+async function manifestImageTag(ctx: InitContext, component: StaticPodComponent): Promise<string | undefined> {
+  const text = (await ctx.fx.readFile(manifestPath(ctx.spec, component)))?.toString('utf8');
+  const m = text === undefined ? null : /^\s*image:\s*["']?([^\s"']+)["']?\s*$/m.exec(text);
+  const image = m?.[1];
+  return image && image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : undefined;
+}
+
+/**
+ * Refuses to go back to an older version than the manifest on disk runs: a re-run with an older kubernetesVersion (or
+ * etcd imageTag) would replace a newer control plane with an older one, which Kubernetes does not support (etcd cannot
+ * read data a newer etcd wrote).
+ */
+function downgradeCheck(name: string, component: 'kube-apiserver' | 'etcd'): Check {
+  return {
+    name,
+    run: async (ctx) => {
+      const [current, { compareVersions }] = await Promise.all([manifestImageTag(ctx, component), import('../../src/versions.js')]);
+      const wanted = component === 'etcd' ? ctx.spec.etcd.local?.imageTag : ctx.spec.kubernetesVersion.replace(/\+/g, '_');
+      if (current === undefined || wanted === undefined) return ok();
+      const cmp = compareVersions(wanted, current);
+      if (cmp === undefined || cmp >= 0) return ok();
+      const what = component === 'etcd' ? `etcd from ${current} to ${wanted}` : `the control plane from Kubernetes ${current} to ${wanted}`;
+      return err(
+        `refusing to downgrade ${what}: ${manifestPath(ctx.spec, component)} runs ${current}; ${component === 'etcd' ? 'etcd cannot read data a newer etcd wrote' : 'Kubernetes does not support downgrades'}. Set ${component === 'etcd' ? 'etcd.local.imageTag' : 'kubernetesVersion'} to ${current} or newer`,
+      );
+    },
+  };
+}
+
 /** kubeadm's order of the FileAvailable checks. */
 const MANIFEST_CHECK_ORDER = [...CONTROL_PLANE_COMPONENTS, 'etcd'] as const;
 
@@ -220,6 +250,8 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP, se
       },
     });
   }
+  // kubeboot's own: init run again must not downgrade a running control plane (kubeadm refuses to downgrade etcd)
+  checks.push(downgradeCheck('KubernetesVersionDowngrade', 'kube-apiserver'), ...(s.etcd.local ? [downgradeCheck('EtcdVersionDowngrade', 'etcd')] : []));
   checks.push({
     // kubeboot's own: two files in the static pod path that define one pod (an editor's `x.yaml~` beside `x.yaml`)
     // would stop the control-plane phase after the PKI was written; found here, before anything is
@@ -253,6 +285,8 @@ export interface PreflightOutcome {
   readonly warnings: string[];
   readonly errors: string[];
   readonly infos: string[];
+  /** the errors as data */
+  readonly failed: { name: string; message: string }[];
 }
 
 export async function runChecks(ctx: InitContext, checks: readonly Check[]): Promise<PreflightOutcome> {
@@ -261,6 +295,7 @@ export async function runChecks(ctx: InitContext, checks: readonly Check[]): Pro
   const warnings: string[] = [];
   const errors: string[] = [];
   const infos: string[] = [];
+  const failed: { name: string; message: string }[] = [];
   // A check that cannot look (permission denied, …) is a failure of that check, not a crash of preflight.
   const safeRun = async (c: Check): Promise<CheckResult> => {
     try {
@@ -279,9 +314,14 @@ export async function runChecks(ctx: InitContext, checks: readonly Check[]): Pro
     const ignored = ignore.has('all') || ignore.has(c.name.toLowerCase());
     for (const i of r.infos ?? []) infos.push(`[INFO ${c.name}]: ${i}`);
     for (const w of [...r.warnings, ...(ignored ? r.errors : [])]) warnings.push(`[WARNING ${c.name}]: ${w}`);
-    if (!ignored) for (const e of r.errors) errors.push(`[ERROR ${c.name}]: ${e}`);
+    if (!ignored) {
+      for (const e of r.errors) {
+        errors.push(`[ERROR ${c.name}]: ${e}`);
+        failed.push({ name: c.name, message: e });
+      }
+    }
   }
-  return { warnings, errors, infos };
+  return { warnings, errors, infos, failed };
 }
 
 export const preflight: Phase<InitContext> = {
@@ -299,7 +339,7 @@ export const preflight: Phase<InitContext> = {
     ];
     // kubeadm runs the root check alone and first; it is moot when nothing is written to the host.
     const needsRoot = ctx.options.root === '' && !ctx.options.dryRun;
-    const none: PreflightOutcome = { warnings: [], errors: [], infos: [] };
+    const none: PreflightOutcome = { warnings: [], errors: [], infos: [], failed: [] };
     const first = needsRoot ? await runChecks(ctx, privileged) : none;
     const rest = first.errors.length > 0 ? none : await runChecks(ctx, initChecks(ctx, await kubebootOwnership(ctx), await servedPorts(ctx)));
     const warnings = [...first.warnings, ...rest.warnings];
@@ -312,6 +352,7 @@ export const preflight: Phase<InitContext> = {
       } else {
         throw new PreflightError('[preflight] Some fatal errors occurred', errors, {
           hint: "If you know what you are doing, you can make a check non-fatal with '--ignore-preflight-errors=...'",
+          checks: [...first.failed, ...rest.failed],
         });
       }
     }

@@ -65,7 +65,8 @@ export async function runCheckExpiration(cmd: Command): Promise<void> {
     reporter.close?.();
     return;
   }
-  stdout.write(`[check-expiration] Reading the configuration from ${sourceText(ls)}\n\n`);
+  // kubeadm prints where the configuration came from only when it did not come from --config
+  if (o.config === undefined) stdout.write(`[check-expiration] Reading the configuration from ${sourceText(ls)}\n\n`);
   stdout.write(expirationTables(report.info));
   for (const w of warnings) stderr.write(`[check-expiration] WARNING: ${w}\n`);
 }

@@ -11,6 +11,7 @@ import type { LoadedPatches } from '../render/patches.js';
 import { ConfigError } from '../errors.js';
 import { Output } from '../workflow/events.js';
 import { runWorkflow } from '../workflow/run.js';
+import { selectPhases } from '../workflow/select.js';
 import { LedgerTrackingEffects, RECORDED_CONFIG, STATE_DIR, recordConfig, recordFiles, removeStaleTempFiles } from '../node/state.js';
 import { makeReporter, useListr } from './io.js';
 import { checkConfigMixing, configFlags, globalOptions, waitOptions } from './options.js';
@@ -87,6 +88,18 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
     options: { dryRun, root: g.root, ignorePreflightErrors: ignore, verbose: g.verbose, ...wait, signal: interruptSignal() },
   });
   if (patches) ctx.slots.set(PRELOADED_PATCHES, patches);
+  const { INIT_PHASES } = await import('../../phases/index.js');
+  const skip = loaded.spec.skipPhases;
+  // what can be checked before the first write is checked first: the manifests and kubelet files the selected phases
+  // will write, patches applied (an unknown phase name is refused here too)
+  const selected = selectPhases(INIT_PHASES, filter, skip).run;
+  const { STATIC_POD_COMPONENTS, componentRow } = await import('../components.js');
+  const { checkRendersBeforeWriting } = await import('../node/manifests.js');
+  await checkRendersBeforeWriting(
+    ctx,
+    STATIC_POD_COMPONENTS.filter((c) => (c !== 'etcd' || loaded.spec.etcd.local !== undefined) && selected.has(componentRow(c).initPhase.join('/'))),
+    selected.has('kubelet-start'),
+  );
   out.log('init', `Using Kubernetes version: ${loaded.spec.kubernetesVersion}`);
   if (dryRun) out.log('dryrun', `Writing files into "${(fx as DryRunEffects).dir}" instead of ${g.root ? `"${g.root}"` : 'the host'}`);
   else {
@@ -95,8 +108,6 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
     const stale = await removeStaleTempFiles(fx, [p.kubernetesDir, p.manifestsDir, p.certificatesDir, `${p.certificatesDir}/etcd`, p.kubeletDir, STATE_DIR]);
     if (stale.length > 0) out.log('init', `Removed ${stale.length} temporary file(s) an interrupted kubeboot run left behind: ${stale.join(', ')}`);
   }
-  const { INIT_PHASES } = await import('../../phases/index.js');
-  const skip = loaded.spec.skipPhases;
   // The ledger already lists every file this run wrote (LedgerTrackingEffects records each one before writing it),
   // also when a phase fails or the process is killed, so that reset can clean up.
   const result = await runWorkflow({

@@ -51,19 +51,20 @@ function report(err: unknown): number {
   const code = err instanceof KubebootError ? err.exitCode : ExitCode.internal;
   const e = err as Error;
   // the lists may sit on a cause (the runner wraps a phase's error): take the first found down the chain
-  const fromChain = (key: 'issues' | 'failures'): readonly string[] => {
+  const fromChain = (key: 'issues' | 'failures' | 'checks'): readonly unknown[] => {
     for (let c: unknown = err; c instanceof Error; c = (c as { cause?: unknown }).cause) {
       const v = (c as unknown as Record<string, unknown>)[key];
-      if (Array.isArray(v) && v.length > 0) return v as string[];
+      if (Array.isArray(v) && v.length > 0) return v as unknown[];
     }
     return [];
   };
-  const issues = fromChain('issues');
-  const failures = fromChain('failures');
+  const issues = fromChain('issues') as readonly string[];
+  const failures = fromChain('failures') as readonly string[];
+  const checks = fromChain('checks') as unknown as readonly { name: string; message: string }[];
   const hint = err instanceof KubebootError ? err.hint : undefined;
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ type: 'error', message: e?.message ?? String(err), exitCode: code, ...(hint ? { hint } : {}), ...(issues.length ? { issues } : {}), ...(failures.length ? { failures } : {}), time: new Date().toISOString() })}\n`,
+      `${JSON.stringify({ type: 'error', message: e?.message ?? String(err), exitCode: code, ...(hint ? { hint } : {}), ...(issues.length ? { issues } : {}), ...(failures.length ? { failures } : {}), ...(checks.length ? { checks: checks.map((c) => ({ check: c.name, severity: 'error', message: c.message })) } : {}), time: new Date().toISOString() })}\n`,
     );
   }
   let text = `error: ${e?.message ?? String(err)}\n`;

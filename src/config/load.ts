@@ -252,7 +252,7 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   if (kubelet) warnings.push(...kubeletConfigWarnings(kubelet));
   if (apiVersion === API_V1BETA3) {
     warnings.push(
-      `${fileName} uses the deprecated API "${API_V1BETA3}"; kubeboot converted it to ${API_V1BETA4} (kubeadm 1.36 refuses v1beta3). Run 'kubeboot config migrate --old-config ${fileName}' to get the v1beta4 form.`,
+      `${fileName} uses the deprecated API "${API_V1BETA3}"; kubeboot converted it to ${API_V1BETA4}, as kubeadm 1.36 does with the same warning. Run 'kubeboot config migrate --old-config ${fileName}' to get the v1beta4 form.`,
     );
   }
   const initDoc: InitV1beta4 = init ?? { apiVersion: API_V1BETA4, kind: 'InitConfiguration' };

@@ -128,15 +128,16 @@ export async function kubeletService(ctx: NodeContext, action: 'restart' | 'stop
  * the kubeletconfiguration patches, then the instance config. A file there that kubeboot did not write is copied
  * aside first (./replaced.ts). Keeps the KubeletConfiguration in the KUBELET_CONFIG slot.
  */
-export async function writeKubeletFiles(ctx: NodeContext, tag: string): Promise<void> {
-  const [{ renderKubeletFiles }, { loadKubeletTemplate }, { keepBeforeReplacing }] = await Promise.all([
-    import('../render/kubelet.js'),
-    import('./templates.js'),
-    import('./replaced.js'),
-  ]);
+export async function renderKubeletFilesFor(ctx: NodeContext): Promise<import('../render/kubelet.js').KubeletFiles> {
+  const [{ renderKubeletFiles }, { loadKubeletTemplate }] = await Promise.all([import('../render/kubelet.js'), import('./templates.js')]);
   const template = await loadKubeletTemplate();
   const patch = await kubeletPatches(ctx);
-  const files = renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, systemdResolved: ctx.host.systemdResolved, template, ...(patch ? { patch } : {}) });
+  return renderKubeletFiles({ spec: ctx.spec, hostname: ctx.host.hostname, systemdResolved: ctx.host.systemdResolved, template, ...(patch ? { patch } : {}) });
+}
+
+export async function writeKubeletFiles(ctx: NodeContext, tag: string): Promise<void> {
+  const { keepBeforeReplacing } = await import('./replaced.js');
+  const files = await renderKubeletFilesFor(ctx);
   for (const w of files.warnings) ctx.out.warn(w);
   await ctx.fx.mkdir(ctx.spec.paths.kubeletDir, 0o700);
   // kubeadm overwrites these files whatever is there; kubeboot keeps a copy of one it did not write first

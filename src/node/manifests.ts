@@ -150,31 +150,42 @@ export async function writeStaticPodManifest(ctx: NodeContext, component: Static
   const { keepBeforeReplacing } = await import('./replaced.js');
   await keepBeforeReplacing(ctx, ctx.out.currentPhase?.split('/')[0] ?? 'control-plane', rendered.path, rendered.content);
   const current = await ctx.fx.readFile(rendered.path);
+  if (current !== undefined && !current.equals(Buffer.from(rendered.content))) {
+    // a re-run that changes a manifest says what changes (it may undo a `kubeboot regenerate`)
+    const { createTwoFilesPatch, FILE_HEADERS_ONLY } = await import('diff');
+    const diff = createTwoFilesPatch(rendered.path, rendered.path, current.toString('utf8'), rendered.content, 'current', 'new', { context: 3, headerOptions: FILE_HEADERS_ONLY });
+    ctx.out.action('control-plane', { doing: `${component}: the manifest "${rendered.path}" changes:`, would: `${component}: the manifest "${rendered.path}" would change:` });
+    ctx.out.log('', diff.replace(/\n$/, ''));
+  }
   const swap = await safeSwapPlan(ctx, component, current, rendered.content);
   if (!swap || current === undefined) {
     await writeFile(ctx, rendered.path, rendered.content, rendered.mode);
     return;
   }
   const { applyManifest } = await import('./swap.js');
-  ctx.out.log('control-plane', `${component}: the manifest changes and its pod runs: applying it safely (backup, write, wait for the new pod, rollback on failure)`);
   const by = ctx.out.currentPhase ?? 'init';
-  await applyManifest({
-    fx: ctx.fx,
-    spec: ctx.spec,
-    out: ctx.out,
-    component,
-    oldContent: current,
-    newContent: rendered.content,
-    timeoutMs: ctx.options.waitTimeoutMs ?? ctx.spec.timeouts.controlPlaneComponentHealthCheckMs,
-    api: swap.api,
-    before: swap.before,
-    onFile: (path, mode) => {
-      // the ledger: the manifest and its backup (status "written": kubeboot wrote both)
-      const list = ctx.slots.get(WRITTEN_FILES) ?? [];
-      if (!list.some((f) => f.path === path && f.status === 'written')) list.push({ path, mode, status: 'written', by });
-      ctx.slots.set(WRITTEN_FILES, list);
-    },
+  // the twin of --dry-run does not wait for the kubelet: it records the plain write instead
+  const swapped = await ctx.fx.waitForNode(`the kubelet to run ${component} from its changed manifest (backup, write, wait for the new pod, rollback on failure)`, async () => {
+    ctx.out.log('control-plane', `${component}: the manifest changes and its pod runs: applying it safely (backup, write, wait for the new pod, rollback on failure)`);
+    return applyManifest({
+      fx: ctx.fx,
+      spec: ctx.spec,
+      out: ctx.out,
+      component,
+      oldContent: current,
+      newContent: rendered.content,
+      timeoutMs: ctx.options.waitTimeoutMs ?? ctx.spec.timeouts.controlPlaneComponentHealthCheckMs,
+      api: swap.api,
+      before: swap.before,
+      onFile: (path, mode) => {
+        // the ledger: the manifest and its backup (status "written": kubeboot wrote both)
+        const list = ctx.slots.get(WRITTEN_FILES) ?? [];
+        if (!list.some((f) => f.path === path && f.status === 'written')) list.push({ path, mode, status: 'written', by });
+        ctx.slots.set(WRITTEN_FILES, list);
+      },
+    });
   });
+  if (!swapped) await writeFile(ctx, rendered.path, rendered.content, rendered.mode);
 }
 
 /**
@@ -193,4 +204,44 @@ export async function readStaticPodPath(fx: Effects, dir: string): Promise<Stati
       return { name, kind, content };
     }),
   );
+}
+
+/**
+ * The local etcd's data directory, made 0700 before its manifest is written (kubeadm's CreateDataDirectory; without it
+ * the kubelet would make it 0755 for the hostPath volume). An existing directory is left as it is.
+ */
+export async function ensureEtcdDataDir(ctx: NodeContext): Promise<void> {
+  const dir = ctx.spec.etcd.local?.dataDir;
+  if (!dir) return;
+  ctx.out.action('etcd', { would: `Would ensure that "${dir}" directory is present` });
+  if ((await ctx.fx.stat(dir))?.kind === 'dir') return;
+  await ctx.fx.mkdir(dir, 0o700);
+}
+
+/**
+ * Renders what the selected phases will write from the configuration — the static pod manifests of the components
+ * given, and the kubelet's files when asked — with the patches applied, before the first phase writes anything: a patch
+ * that does not apply is then a configuration error (exit 3), not a failure after the PKI is on disk. Quiet: the
+ * phases render again and say what they do (rendering is pure and takes milliseconds).
+ */
+export async function checkRendersBeforeWriting(ctx: NodeContext, components: readonly StaticPodComponent[], kubelet: boolean): Promise<void> {
+  const [{ nodeContext }, { Output }, { Slots }, { ConfigError, OperationError }, { renderKubeletFilesFor }] = await Promise.all([
+    import('./context.js'),
+    import('../workflow/events.js'),
+    import('../workflow/slots.js'),
+    import('../errors.js'),
+    import('./kubelet.js'),
+  ]);
+  const slots = new Slots();
+  const pre = ctx.slots.get(PRELOADED_PATCHES);
+  if (pre) slots.set(PRELOADED_PATCHES, pre);
+  const quiet = nodeContext({ spec: ctx.spec, host: ctx.host, fx: ctx.fx, out: new Output({ emit: () => undefined }), options: ctx.options, slots });
+  const asConfigError = (err: unknown): never => {
+    if (err instanceof OperationError) {
+      throw new ConfigError(err.message, [], { hint: 'fix or remove the patch file named above; nothing was written' });
+    }
+    throw err;
+  };
+  for (const c of components) await renderComponentManifest(quiet, c).catch(asConfigError);
+  if (kubelet) await renderKubeletFilesFor(quiet).catch(asConfigError);
 }

@@ -61,7 +61,7 @@ export const CERT_TABLE: readonly CertRow[] = [
     ca: 'ca',
     isCA: false,
     commonName: 'kube-apiserver-kubelet-client',
-    organization: ['kubeadm:cluster-admins'],
+    organization: [],
     extKeyUsage: ['clientAuth'],
     sans: 'none',
     etcd: false,

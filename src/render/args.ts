@@ -2,14 +2,11 @@
  * Command-line building for the static pods (kubeadm's util/arguments.go), pure.
  *
  * Defaults are merged with the user's extraArgs (v1beta4 lists; v1beta3 maps were already converted to
- * name-sorted lists). Every default whose name appears in extraArgs is dropped and every extraArgs entry is
- * kept, duplicates included. The order comes from the version table:
- *  - 'sorted': everything sorted by name, then value (kubeadm before kubernetes#135400);
- *  - 'overrides-first': the user's entries first, in the order given, then the remaining defaults sorted by
- *    name, then value (kubernetes#135400 and its backports; `--service-account-issuer` is order-sensitive).
- * Each entry becomes `--name=value` (an empty value gives `--name=`).
+ * name-sorted lists) as kubeadm's ArgumentsToCommand does in every supported patch (v1.34.11, v1.35.8, v1.36.5,
+ * v1.37.1, read from its source and confirmed by the kubeadm oracle test): the defaults whose name no extraArgs entry
+ * has, sorted by name then value, then every extraArgs entry in the order given, duplicates included. Each entry
+ * becomes `--name=value` (an empty value gives `--name=`).
  */
-import type { ExtraArgsOrder } from '../versions.js';
 
 export interface Arg {
   readonly name: string;
@@ -22,12 +19,11 @@ function byNameThenValue(a: Arg, b: Arg): number {
   return 0;
 }
 
-/** The merged argument list, in the order the version table asks for. */
-export function mergeArgs(defaults: readonly Arg[], overrides: readonly Arg[], order: ExtraArgsOrder): Arg[] {
+/** The merged argument list: the remaining defaults sorted, then the user's entries in their order. */
+export function mergeArgs(defaults: readonly Arg[], overrides: readonly Arg[]): Arg[] {
   const overridden = new Set(overrides.map((a) => a.name));
   const kept = defaults.filter((a) => !overridden.has(a.name));
-  if (order === 'sorted') return [...overrides, ...kept].sort(byNameThenValue);
-  return [...overrides, ...[...kept].sort(byNameThenValue)];
+  return [...[...kept].sort(byNameThenValue), ...overrides];
 }
 
 /** `--name=value` strings. */
@@ -36,8 +32,8 @@ export function argsToFlags(args: readonly Arg[]): string[] {
 }
 
 /** binary + merged flags: the container command. */
-export function buildCommand(binary: string, defaults: readonly Arg[], overrides: readonly Arg[], order: ExtraArgsOrder): string[] {
-  return [binary, ...argsToFlags(mergeArgs(defaults, overrides, order))];
+export function buildCommand(binary: string, defaults: readonly Arg[], overrides: readonly Arg[]): string[] {
+  return [binary, ...argsToFlags(mergeArgs(defaults, overrides))];
 }
 
 /** The value of the last entry named `name` (kubeadm's GetArgValue searches backwards), or undefined. */

@@ -60,7 +60,6 @@ export function kubeconfigObject(p: KubeconfigParts): Record<string, unknown> {
     contexts: [{ context: { cluster: p.clusterName, user: p.user }, name: ctxName }],
     'current-context': ctxName,
     kind: 'Config',
-    preferences: {},
     users: [{ name: p.user, user: { 'client-certificate-data': b64(p.clientCertPem), 'client-key-data': b64(p.clientKeyPem) } }],
   };
 }

@@ -147,7 +147,7 @@ export function renderFlagsEnv(spec: ClusterSpec, hostname: string): { file: Ren
     );
     extra = extra.filter((a) => a.name !== 'pod-infra-container-image');
   }
-  const merged = mergeArgs(defaults, extra, row.extraArgsOrder);
+  const merged = mergeArgs(defaults, extra);
   const flags = merged.map((a) => `--${a.name}=${a.value}`);
   const content = `KUBELET_KUBEADM_ARGS=${goQuote(flags.join(' '))}\n`;
   return { file: { path: `${spec.paths.kubeletDir}/kubeadm-flags.env`, mode: KUBELET_FILE_MODE, content }, flags, warnings };

@@ -263,7 +263,7 @@ export function componentCommand(
   opts: { externalCA?: boolean; warnings?: string[] } = {},
 ): string[] {
   const r = RENDERERS[component];
-  return buildCommand(component, r.defaultArgs(spec, opts), r.section(spec).extraArgs, spec.version.extraArgsOrder);
+  return buildCommand(component, r.defaultArgs(spec, opts), r.section(spec).extraArgs);
 }
 
 // ---------- probes ----------

@@ -95,6 +95,60 @@ function dropUndefined(value: unknown): unknown {
   return value;
 }
 
+// ---------- go-yaml v2's scalar styles (sigs.k8s.io/yaml's JSONToYAML, what kubeadm writes with) ----------
+
+const GO_YAML_MAP = new Set([
+  'y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON',
+  'n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF',
+  '', '~', 'null', 'Null', 'NULL',
+  '.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF', '<<',
+]);
+const GO_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+const GO_TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(([Tt]| +)[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]*)?( *(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)?$/;
+const GO_BASE60 = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
+
+/** Go's strconv.ParseInt/ParseUint(s, 0, 64) accepting it (after go-yaml removed the underscores). */
+function goParsesAsInt(s: string): boolean {
+  const m = /^([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  if (!m) return false;
+  const d = (m[2] as string).toLowerCase();
+  const big = /^0[xob]/.test(d) ? BigInt(d) : d.length > 1 && d.startsWith('0') ? BigInt(`0o${d.slice(1)}`) : BigInt(d);
+  const v = m[1] === '-' ? -big : big;
+  return v >= -(2n ** 63n) && v < 2n ** 64n;
+}
+
+/**
+ * Whether go-yaml v2 reads the unquoted text as something other than a string (its resolve(): YAML 1.1 booleans and
+ * nulls, ints in Go's bases, floats, timestamps, the merge key): such a string is written double-quoted.
+ */
+export function goYamlResolvesToNonString(s: string): boolean {
+  if (GO_YAML_MAP.has(s)) return true;
+  const first = s[0];
+  if (first === '.') return GO_FLOAT.test(s);
+  if (first === undefined || !/[-+0-9]/.test(first)) return false;
+  if (GO_TIMESTAMP.test(s)) return true;
+  const plain = s.replace(/_/g, '');
+  if (goParsesAsInt(plain)) return true;
+  if (GO_FLOAT.test(plain)) return true;
+  return /^-?0b[01]+$/.test(plain);
+}
+
+type Layout = { node: { value: string; tag: string }; style: number; allowedStylesMask: number };
+
+/**
+ * go-yaml v2's choice for a string: double quotes when the plain text would read as another type (or a base-60
+ * float); otherwise plain when plain is valid YAML, else single quotes, else double quotes (special characters).
+ */
+function goYamlV2Style(layout: Layout): void {
+  if (!layout.node.tag.endsWith(':str') || layout.style !== yaml.SCALAR_STYLE.PLAIN) return;
+  const has = (st: number) => (layout.allowedStylesMask & (1 << st)) !== 0;
+  const v = layout.node.value;
+  if (goYamlResolvesToNonString(v) || GO_BASE60.test(v)) layout.style = yaml.SCALAR_STYLE.DOUBLE_QUOTED;
+  else if (!has(yaml.SCALAR_STYLE.PLAIN)) layout.style = has(yaml.SCALAR_STYLE.SINGLE_QUOTED) ? yaml.SCALAR_STYLE.SINGLE_QUOTED : yaml.SCALAR_STYLE.DOUBLE_QUOTED;
+}
+
+const R = yaml.DEFAULT_SCALAR_STYLE_RULES as unknown as Record<string, (l: Layout) => void>;
+
 const DUMP_OPTIONS = {
   indent: 2,
   seqNoIndent: true,
@@ -102,6 +156,7 @@ const DUMP_OPTIONS = {
   noRefs: true,
   quoteStyle: 'double',
   sortKeys: compareKeys,
+  scalarStyleRules: [R.doubleQuoteForInvisibles, R.tryLongOrMultilineAsBlock, goYamlV2Style, R.fallbackToDoubleQuoted],
 } as const;
 
 /** Serializes one document: sorted keys, one trailing newline. */

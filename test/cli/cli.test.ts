@@ -346,7 +346,9 @@ describe('errors from inside a phase', () => {
     assert.match(r.stderr, /\t\[ERROR FileAvailable--etc-kubernetes-manifests-etcd.yaml\]: \/etc\/kubernetes\/manifests\/etcd.yaml already exists\n/);
     assert.match(r.stderr, /hint: If you know what you are doing/);
     const j = await runCli(['init', '--output', 'json', '--root', root, '--config', writeConfig(cfgDir), '--skip-phases', 'certs,kubeconfig,etcd,control-plane,kubelet-start,wait-control-plane']);
-    const err = j.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; failures?: string[]; exitCode?: number }).find((e) => e.type === 'error');
+    const err = j.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; failures?: string[]; checks?: { check: string; severity: string; message: string }[]; exitCode?: number }).find((e) => e.type === 'error');
+    // each failed check also as data: its name, severity and message
+    assert.ok(err?.checks?.some((c) => c.check === 'FileAvailable--etc-kubernetes-manifests-etcd.yaml' && c.severity === 'error' && c.message.endsWith('already exists')), JSON.stringify(err));
     assert.equal(err?.exitCode, 2);
     assert.ok(err?.failures?.some((f) => f.startsWith('[ERROR FileAvailable--etc-kubernetes-manifests-etcd.yaml]')));
   });

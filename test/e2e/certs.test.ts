@@ -151,7 +151,10 @@ describe('certs check-expiration', () => {
     ]);
     assert.ok(info.certificateAuthorities.every((c) => c.missing));
     const c = await expiration(n, '--config', n.config);
-    assert.match(c.stdout, /Reading the configuration from the configuration file .*config\.yaml/);
+    assert.equal(c.code, 0, show(c));
+    assert.doesNotMatch(c.stdout, /Reading the configuration/, 'with --config kubeadm prints the tables only');
+    const cj = await expiration(n, '--config', n.config, '--output', 'json');
+    assert.match(cj.stdout, /Reading the configuration from the configuration file .*config\.yaml/);
   });
 });
 

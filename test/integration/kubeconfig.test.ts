@@ -62,7 +62,7 @@ test('kubeconfig all: kubectl reads every file; users, groups, URLs and certific
     const text = readFileSync(file, 'utf8');
     assert.deepEqual(
       text.split('\n').filter((l) => /^[a-z]/.test(l)),
-      ['apiVersion: v1', 'clusters:', 'contexts:', `current-context: ${users[f]?.user}@kubernetes`, 'kind: Config', 'preferences: {}', 'users:'],
+      ['apiVersion: v1', 'clusters:', 'contexts:', `current-context: ${users[f]?.user}@kubernetes`, 'kind: Config', 'users:'],
       `${f}: top-level keys as client-go writes them`,
     );
     const v = parseKubeconfig(text);

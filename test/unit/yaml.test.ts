@@ -58,3 +58,37 @@ describe('the one YAML serializer', () => {
     assert.equal(toYamlDocuments([{ a: 1 }, { b: 2 }]), 'a: 1\n---\nb: 2\n');
   });
 });
+
+describe("strings are quoted as go-yaml v2 quotes them (sigs.k8s.io/yaml, what kubeadm writes with)", () => {
+  it('double quotes for text that would read as another type, single quotes for text that cannot be plain, plain otherwise', () => {
+    const cases: [string, string][] = [
+      ['[2001:db8::10]:6443', "'[2001:db8::10]:6443'"],
+      ['x: y', "'x: y'"],
+      ['-', "'-'"],
+      ['*x', "'*x'"],
+      [' lead', "' lead'"],
+      ['5000', '"5000"'],
+      ['8589934592', '"8589934592"'],
+      ['0x1F', '"0x1F"'],
+      ['017', '"017"'],
+      ['1_000', '"1_000"'],
+      ['1.5', '"1.5"'],
+      ['.5', '".5"'],
+      ['on', '"on"'],
+      ['Yes', '"Yes"'],
+      ['true', '"true"'],
+      ['~', '"~"'],
+      ['', '""'],
+      ['2026-01-12', '"2026-01-12"'],
+      ['190:20:30', '"190:20:30"'],
+      ['10.96.0.10', '10.96.0.10'],
+      ['3.6.8-0', '3.6.8-0'],
+      ['v1.36.5', 'v1.36.5'],
+      ['--flag=x', '--flag=x'],
+      ['08', '"08"'], // not an octal int, but Go's float syntax
+      ['node-role.kubernetes.io/control-plane:NoSchedule', 'node-role.kubernetes.io/control-plane:NoSchedule'],
+    ];
+    for (const [value, want] of cases) assert.equal(toYaml({ k: value }), `k: ${want}\n`, value);
+    assert.equal(toYaml({ n: 1 }), '"n": 1\n', 'a key go-yaml reads as a boolean is quoted too');
+  });
+});

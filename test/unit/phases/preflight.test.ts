@@ -188,12 +188,15 @@ describe('preflight on a node kubeboot set up (init run again)', () => {
     t.fx.files.set('/var/lib/etcd/member/x', { data: Buffer.from('x'), mode: 0o600 });
     t.fx.files.set('/etc/kubernetes/kubeboot/files.json', { data: ledger(['/etc/kubernetes/manifests/kube-apiserver.yaml']), mode: 0o600 });
     t.fx.busyPorts.add(6443).add(2379);
+    // 6443 is kubeboot's kube-apiserver (the ledger, and the process shows it); 2379 is someone's etcd
+    t.fx.listeners.set(6443, { pid: 7, command: 'kube-apiserver' });
+    t.fx.listeners.set(2379, { pid: 8, command: '/usr/bin/etcd' });
     await assert.rejects(preflight.run!(t.ctx), (e: unknown) => {
       assert.ok(e instanceof PreflightError);
       assert.deepEqual([...e.failures].sort(), [
         '[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty',
         '[ERROR FileAvailable--etc-kubernetes-manifests-etcd.yaml]: /etc/kubernetes/manifests/etcd.yaml already exists',
-        '[ERROR Port-2379]: Port 2379 is in use',
+        '[ERROR Port-2379]: Port 2379 is in use (by etcd, pid 8)',
       ]);
       return true;
     });

@@ -34,7 +34,8 @@ test('plans: CN, O, usages, validity per row', async () => {
   const plans = Object.fromEntries(CERT_TABLE.map((r) => [r.name, planCert(r, s, () => undefined)]));
   assert.equal(plans['etcd-server']?.commonName, 'node-a');
   assert.equal(plans['etcd-peer']?.commonName, 'node-a');
-  assert.deepEqual(plans['apiserver-kubelet-client']?.organization, ['kubeadm:cluster-admins']);
+  // no O since kubeadm 1.34.x/1.35.x/1.36.1+ (kubernetes#138958; the API server's kubelet access is an RBAC binding now)
+  assert.deepEqual(plans['apiserver-kubelet-client']?.organization, []);
   for (const r of CERT_TABLE.filter((x) => x.name !== 'apiserver-kubelet-client')) assert.deepEqual(plans[r.name]?.organization, [], r.name);
   assert.deepEqual(plans.ca?.dnsNames, ['kubernetes']);
   assert.deepEqual(plans['front-proxy-ca']?.dnsNames, ['front-proxy-ca']);

@@ -15,28 +15,16 @@ const overrides = [
   { name: 'audit-log-path', value: '' },
 ];
 
-describe('mergeArgs', () => {
-  it("'sorted': overridden defaults dropped, duplicates kept, all sorted by name then value", () => {
-    assert.deepEqual(argsToFlags(mergeArgs(defaults, overrides, 'sorted')), [
+describe('mergeArgs (kubeadm ArgumentsToCommand, every supported patch)', () => {
+  it('the defaults that are not overridden, sorted by name then value; then the user entries as given, duplicates kept', () => {
+    assert.deepEqual(argsToFlags(mergeArgs(defaults, overrides)), [
       '--allow-privileged=true',
-      '--audit-log-path=',
       '--authorization-mode=Node,RBAC',
-      '--bind-address=0.0.0.0',
       '--secure-port=6443',
-      '--service-account-issuer=https://a.example',
-      '--service-account-issuer=https://z.example',
-    ]);
-  });
-
-  it("'overrides-first': user entries as given, then the remaining defaults sorted", () => {
-    assert.deepEqual(argsToFlags(mergeArgs(defaults, overrides, 'overrides-first')), [
       '--service-account-issuer=https://z.example',
       '--bind-address=0.0.0.0',
       '--service-account-issuer=https://a.example',
       '--audit-log-path=',
-      '--allow-privileged=true',
-      '--authorization-mode=Node,RBAC',
-      '--secure-port=6443',
     ]);
   });
 
@@ -46,19 +34,16 @@ describe('mergeArgs', () => {
       { name: 'x', value: 'a' },
     ];
     const copy = JSON.stringify(d);
-    assert.deepEqual(argsToFlags(mergeArgs(d, [], 'overrides-first')), ['--x=a', '--x=b']);
+    assert.deepEqual(argsToFlags(mergeArgs(d, [])), ['--x=a', '--x=b']);
     assert.equal(JSON.stringify(d), copy);
   });
 
-  it('no overrides: both orders give the sorted defaults', () => {
-    const a = mergeArgs(defaults, [], 'sorted');
-    const b = mergeArgs(defaults, [], 'overrides-first');
-    assert.deepEqual(a, b);
-    assert.deepEqual(a.map((x) => x.name), ['allow-privileged', 'authorization-mode', 'bind-address', 'secure-port']);
+  it('no overrides: the sorted defaults', () => {
+    assert.deepEqual(mergeArgs(defaults, []).map((x) => x.name), ['allow-privileged', 'authorization-mode', 'bind-address', 'secure-port']);
   });
 
   it('buildCommand puts the binary first', () => {
-    assert.deepEqual(buildCommand('kube-scheduler', [{ name: 'v', value: '2' }], [], 'sorted'), ['kube-scheduler', '--v=2']);
+    assert.deepEqual(buildCommand('kube-scheduler', [{ name: 'v', value: '2' }], []), ['kube-scheduler', '--v=2']);
   });
 });
 

@@ -30,7 +30,6 @@ contexts:
   name: system:node:cp1@kubernetes
 current-context: system:node:cp1@kubernetes
 kind: Config
-preferences: {}
 users:
 - name: system:node:cp1
   user:

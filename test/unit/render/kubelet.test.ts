@@ -52,8 +52,8 @@ nodeRegistration:
     );
     const r = renderFlagsEnv(spec, 'cp1');
     // overrides-first (1.36): the user's entries in their order, then the remaining defaults
-    assert.deepEqual(r.flags, ['--v=4', '--node-ip=192.0.2.10', '--hostname-override=node-a']);
-    assert.equal(r.file.content, 'KUBELET_KUBEADM_ARGS="--v=4 --node-ip=192.0.2.10 --hostname-override=node-a"\n');
+    assert.deepEqual(r.flags, ['--hostname-override=node-a', '--v=4', '--node-ip=192.0.2.10']);
+    assert.equal(r.file.content, 'KUBELET_KUBEADM_ARGS="--hostname-override=node-a --v=4 --node-ip=192.0.2.10"\n');
     assert.equal(renderFlagsEnv(spec, 'node-a').flags.includes('--hostname-override=node-a'), false);
   });
 

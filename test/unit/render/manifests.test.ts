@@ -349,29 +349,16 @@ describe('extraArgs merge order in manifests', () => {
     { name: 'service-account-issuer', value: 'https://kubernetes.default.svc.cluster.local' },
     { name: 'audit-log-path', value: '/var/log/audit.log' },
   ];
-  it("'overrides-first': overrides in the given order, duplicates kept, then the other defaults sorted", async () => {
+  it('the other defaults sorted, then the overrides in the given order, duplicates kept (kubeadm ArgumentsToCommand)', async () => {
     const spec = await makeSpec({ apiServer: { extraArgs: extra } });
-    assert.equal(spec.version.extraArgsOrder, 'overrides-first');
     const cmd = command(pod(renderStaticPod(spec, TEST_HOST, T, 'kube-apiserver').content));
-    assert.deepEqual(cmd.slice(0, 4), [
-      'kube-apiserver',
+    assert.equal(cmd[0], 'kube-apiserver');
+    assert.deepEqual(cmd.slice(-3), [
       '--service-account-issuer=https://new.example',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       '--audit-log-path=/var/log/audit.log',
     ]);
-    assert.deepEqual(cmd.slice(4), APISERVER_DEFAULT.slice(1).filter((f) => !f.startsWith('--service-account-issuer=')));
-  });
-
-  it("'sorted': everything sorted by name, then value", async () => {
-    const spec = withVersion(await makeSpec({ apiServer: { extraArgs: extra } }), { extraArgsOrder: 'sorted' });
-    const cmd = command(pod(renderStaticPod(spec, TEST_HOST, T, 'kube-apiserver').content));
-    assert.equal(cmd[0], 'kube-apiserver');
-    assert.equal(cmd[1], '--advertise-address=192.0.2.10');
-    assert.equal(cmd[3], '--audit-log-path=/var/log/audit.log');
-    const issuers = cmd.filter((f) => f.startsWith('--service-account-issuer='));
-    assert.deepEqual(issuers, ['--service-account-issuer=https://kubernetes.default.svc.cluster.local', '--service-account-issuer=https://new.example']);
-    const names = cmd.slice(1).map((f) => f.slice(2, f.indexOf('=')));
-    assert.deepEqual(names, [...names].sort());
+    assert.deepEqual(cmd.slice(1, -3), APISERVER_DEFAULT.slice(1).filter((f) => !f.startsWith('--service-account-issuer=')));
   });
 
   it('v1beta3 map extraArgs arrive as a name-sorted list', async () => {
@@ -391,7 +378,7 @@ scheduler:
 `;
     const { spec } = await loadConfig({ path: 'v3.yaml', text }, {}, TEST_HOST);
     const p = pod(renderStaticPod(spec, TEST_HOST, T, 'kube-scheduler').content);
-    assert.deepEqual(command(p).slice(0, 3), ['kube-scheduler', '--bind-address=0.0.0.0', '--v=4']);
+    assert.deepEqual(command(p).slice(-2), ['--bind-address=0.0.0.0', '--v=4']);
     assert.equal(((container(p).livenessProbe as Obj).httpGet as Obj).host, undefined, '0.0.0.0 bind address: no probe host');
   });
 });
@@ -437,8 +424,9 @@ describe('overrides that move probes and endpoints', () => {
     const c = container(p);
     assert.deepEqual((c.livenessProbe as Obj).httpGet, { host: '::1', path: '/livez', port: 'probe-port', scheme: 'HTTPS' });
     assert.deepEqual(c.ports, [{ containerPort: 2390, name: 'probe-port', protocol: 'TCP' }]);
-    // both user values come first, in the order given; the default is dropped
-    assert.deepEqual(command(p).slice(1, 3), ['--listen-metrics-urls=http://127.0.0.1:9999', '--listen-metrics-urls=https://[::1]:2390,http://192.0.2.10:2391']);
+    // both user values come last, in the order given; the default is dropped
+    assert.deepEqual(command(p).slice(-2), ['--listen-metrics-urls=http://127.0.0.1:9999', '--listen-metrics-urls=https://[::1]:2390,http://192.0.2.10:2391']);
+    assert.equal(command(p).filter((f) => f.startsWith('--listen-metrics-urls=')).length, 2);
     const noPort = await makeSpec({ etcd: { local: { extraArgs: [{ name: 'listen-metrics-urls', value: 'http://localhost' }] } } });
     const c2 = container(pod(renderStaticPod(noPort, TEST_HOST, T, 'etcd').content));
     assert.deepEqual((c2.livenessProbe as Obj).httpGet, { host: 'localhost', path: '/livez', port: 'probe-port', scheme: 'HTTP' });

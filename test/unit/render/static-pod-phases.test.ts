@@ -78,9 +78,14 @@ describe('etcd and control-plane phases', () => {
     assert.deepEqual((again.ctx.slots.get(WRITTEN_FILES) ?? []).map((f) => f.status), ['unchanged', 'unchanged', 'unchanged']);
   });
 
-  it('external etcd: etcd/local is skipped with kubeadm’s message and writes nothing', async () => {
-    const { ctx, fx, events } = context(await makeSpec({ etcd: { external: { endpoints: ['https://10.0.0.1:2379'] } } }));
-    await run(ctx, 'etcd');
+  it('external etcd: etcd/local is skipped with kubeadm’s message (at -v, as kubeadm logs it at -v 1) and writes nothing', async () => {
+    const spec = await makeSpec({ etcd: { external: { endpoints: ['https://10.0.0.1:2379'] } } });
+    const quiet = context(spec);
+    await run(quiet.ctx, 'etcd');
+    assert.deepEqual(logs(quiet.events), []);
+    const { ctx, fx, events } = context(spec);
+    const verbose = { ...ctx, options: { ...ctx.options, verbose: true } };
+    await run(verbose, 'etcd');
     assert.deepEqual(logs(events), ['[etcd] External etcd mode. Skipping the creation of a manifest for local etcd']);
     assert.ok(events.some((e) => e.type === 'phase' && e.phase === 'etcd/local' && e.status === 'skipped'));
     assert.equal(fx.files.size, 0);
