@@ -161,15 +161,32 @@ export function kubeadmDate(d: Date): string {
 
 /** apimachinery's duration.ShortHumanDuration: 59s, 59m, 47h, 729d, 2y; "<invalid>" below −1 s. */
 export function shortHumanDuration(ms: number): string {
+  // apimachinery's duration.HumanDuration, which kubeadm's check-expiration prints
   const seconds = Math.trunc(ms / 1000);
   if (seconds < -1) return '<invalid>';
   if (seconds < 0) return '0s';
-  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 60 * 2) return `${seconds}s`;
   const minutes = Math.trunc(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
+  if (minutes < 10) {
+    const sec = seconds % 60;
+    return sec === 0 ? `${minutes}m` : `${minutes}m${sec}s`;
+  }
+  if (minutes < 60 * 3) return `${minutes}m`;
   const hours = Math.trunc(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
   if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.trunc(hours / 24)}d` : `${Math.trunc(hours / 24)}d${h}h`;
+  }
   if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.trunc(hours / 24) % 365;
+    return dy === 0 ? `${Math.trunc(hours / 24 / 365)}y` : `${Math.trunc(hours / 24 / 365)}y${dy}d`;
+  }
   return `${Math.trunc(hours / 24 / 365)}y`;
 }
 

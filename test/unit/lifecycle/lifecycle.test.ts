@@ -21,18 +21,25 @@ const H = 3600_000;
 const D = 24 * H;
 
 describe('check-expiration formatting', () => {
-  it('residual time in apimachinery ShortHumanDuration form', () => {
+  it('residual time in apimachinery HumanDuration form (what kubeadm check-expiration prints)', () => {
+    const M = 60_000;
     assert.equal(shortHumanDuration(-5000), '<invalid>');
     assert.equal(shortHumanDuration(-500), '0s');
     assert.equal(shortHumanDuration(59_999), '59s');
-    assert.equal(shortHumanDuration(60_000), '1m');
-    assert.equal(shortHumanDuration(59 * 60_000), '59m');
-    assert.equal(shortHumanDuration(47 * H + 59 * 60_000), '47h');
+    assert.equal(shortHumanDuration(60_000), '60s');
+    assert.equal(shortHumanDuration(2 * M), '2m');
+    assert.equal(shortHumanDuration(2 * M + 30_000), '2m30s');
+    assert.equal(shortHumanDuration(59 * M), '59m');
+    assert.equal(shortHumanDuration(179 * M), '179m');
+    assert.equal(shortHumanDuration(3 * H + 5 * M), '3h5m');
+    assert.equal(shortHumanDuration(47 * H + 59 * M), '47h');
     assert.equal(shortHumanDuration(48 * H), '2d');
+    assert.equal(shortHumanDuration(2 * D + 5 * H), '2d5h');
     assert.equal(shortHumanDuration(364 * D + 23 * H), '364d');
     assert.equal(shortHumanDuration(730 * D - 1000), '729d');
     assert.equal(shortHumanDuration(730 * D), '2y');
-    assert.equal(shortHumanDuration(3650 * D - 10 * 60_000), '9y');
+    assert.equal(shortHumanDuration(4 * 365 * D + 364 * D + 12 * H), '4y364d');
+    assert.equal(shortHumanDuration(3650 * D - 10 * M), '9y');
   });
 
   it("dates in Go's Jan 02, 2006 15:04 MST layout (UTC)", () => {
