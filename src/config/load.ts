@@ -335,7 +335,8 @@ export function buildSpec(
     bindPort: i.localAPIEndpoint?.bindPort as number,
     controlPlaneEndpoint: c.controlPlaneEndpoint ?? '',
     imageRepository,
-    encryptionAlgorithm: c.encryptionAlgorithm as EncryptionAlgorithm,
+    // kubeadm's EncryptionAlgorithmType(): the deprecated PublicKeysECDSA gate, when set, wins over the field
+    encryptionAlgorithm: (c.featureGates?.PublicKeysECDSA === undefined ? c.encryptionAlgorithm : c.featureGates.PublicKeysECDSA ? 'ECDSA-P256' : 'RSA-2048') as EncryptionAlgorithm,
     certificateValidityPeriodMs: ms(c.certificateValidityPeriod, 8760 * 3_600_000),
     caCertificateValidityPeriodMs: ms(c.caCertificateValidityPeriod, 87600 * 3_600_000),
     networking: {
@@ -409,7 +410,11 @@ export function buildSpec(
     paths: defaultPaths(c.certificatesDir as string),
     documents: { init: i, cluster: c },
   };
-  return { spec: deepFreeze(spec), warnings: d.warnings, fileApiVersion: parsed?.apiVersion };
+  const warnings = [...d.warnings];
+  if (c.featureGates?.PublicKeysECDSA !== undefined) {
+    warnings.push("The PublicKeysECDSA feature gate is deprecated; ClusterConfiguration.encryptionAlgorithm replaces it (kubeadm's message). It decides the key type: " + spec.encryptionAlgorithm);
+  }
+  return { spec: deepFreeze(spec), warnings, fileApiVersion: parsed?.apiVersion };
 }
 
 function deepFreeze<T>(o: T): T {

@@ -17,7 +17,7 @@ export interface Issue {
 }
 
 /** Encryption algorithms kubeboot can generate today (the version table lists what kubeadm accepts). */
-export const KUBEBOOT_ALGORITHMS = ['RSA-2048', 'RSA-3072', 'RSA-4096'] as const;
+export const KUBEBOOT_ALGORITHMS = ['ECDSA-P256', 'ECDSA-P384', 'RSA-2048', 'RSA-3072', 'RSA-4096'] as const;
 
 const IMAGE_REPO = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const IMAGE_REPO_HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
@@ -342,8 +342,8 @@ export function validateDocuments(init: InitV1beta4, cluster: ClusterV1beta4, ro
       });
     } else if (gate.locked && value !== gate.default) {
       out.push({ path: `${C}.featureGates.${name}`, message: `${name} is GA and locked to ${gate.default} in ${row.minor}` });
-    } else if (name === 'PublicKeysECDSA') {
-      out.push({ path: `${C}.featureGates.${name}`, message: 'PublicKeysECDSA is deprecated; use encryptionAlgorithm instead' });
+    } else if (name === 'RootlessControlPlane' && value === true) {
+      out.push({ path: `${C}.featureGates.${name}`, message: 'RootlessControlPlane (control-plane components as non-root users) is not supported by kubeboot; leave it false' });
     }
   }
   return out;

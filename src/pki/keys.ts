@@ -1,6 +1,7 @@
 /**
- * Private keys with Node's native (threaded) key generation. RSA keys are written as PKCS#1
- * ("RSA PRIVATE KEY"), public keys as PKIX ("PUBLIC KEY"), as kubeadm's keyutil does.
+ * Private keys with Node's native (threaded) key generation: RSA 2048/3072/4096 and ECDSA P-256/P-384 (kubeadm's
+ * encryptionAlgorithm). RSA keys are written as PKCS#1 ("RSA PRIVATE KEY"), ECDSA keys as SEC1 ("EC PRIVATE KEY"),
+ * public keys as PKIX ("PUBLIC KEY"), as kubeadm's keyutil does.
  * A KeyPool starts every key a run needs at once so that they are generated in parallel.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
@@ -14,17 +15,18 @@ export interface KeyPair {
 
 const RSA_BITS: Partial<Record<EncryptionAlgorithm, number>> = { 'RSA-2048': 2048, 'RSA-3072': 3072, 'RSA-4096': 4096 };
 
+/** The named curves of kubeadm's ECDSA algorithms (Go's elliptic.P256 and P384). */
+const EC_CURVES: Partial<Record<EncryptionAlgorithm, string>> = { 'ECDSA-P256': 'prime256v1', 'ECDSA-P384': 'secp384r1' };
+
 export function generateKey(algorithm: EncryptionAlgorithm): Promise<KeyPair> {
   const bits = RSA_BITS[algorithm];
-  if (bits === undefined) {
-    // config validation rejects these first (src/config/validate.ts KUBEBOOT_ALGORITHMS)
-    return Promise.reject(new Error(`encryption algorithm "${algorithm}" is not supported by kubeboot yet; supported: RSA-2048, RSA-3072, RSA-4096`));
-  }
+  const curve = EC_CURVES[algorithm];
   return new Promise((resolve, reject) => {
-    generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, (err, publicKey, privateKey) => {
-      if (err) reject(err);
-      else resolve({ algorithm, privateKey, publicKey });
-    });
+    const done = (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) => (err ? reject(err) : resolve({ algorithm, privateKey, publicKey }));
+    if (bits !== undefined) generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, done);
+    else if (curve !== undefined) generateKeyPair('ec', { namedCurve: curve }, done);
+    // config validation rejects anything else first
+    else reject(new Error(`internal: unknown encryption algorithm "${algorithm}"`));
   });
 }
 

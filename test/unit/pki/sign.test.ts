@@ -160,10 +160,37 @@ test('a certificate needs a CN and leaves an extended key usage', async () => {
   );
 });
 
-test('key sizes follow encryptionAlgorithm; ECDSA is refused (config validation says so first)', async () => {
-  const k = await generateKey('RSA-3072');
-  assert.equal(describeKey(k.privateKey), 'RSA-3072');
-  await assert.rejects(generateKey('ECDSA-P256'), /not supported by kubeboot yet/);
+test('key types follow encryptionAlgorithm: RSA 2048/3072/4096, ECDSA P-256/P-384 (SEC1 "EC PRIVATE KEY")', async () => {
+  for (const alg of ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256', 'ECDSA-P384'] as const) {
+    const k = await generateKey(alg);
+    assert.equal(describeKey(k.privateKey), alg);
+    assert.match(privateKeyPem(k.privateKey), alg.startsWith('RSA') ? /^-----BEGIN RSA PRIVATE KEY-----/ : /^-----BEGIN EC PRIVATE KEY-----/);
+  }
+});
+
+test('an ECDSA CA signs with ECDSA (P-256: ecdsa-with-SHA256, P-384: ecdsa-with-SHA384); the chain verifies with openssl semantics', async () => {
+  for (const [alg, sigOid] of [['ECDSA-P256', '2a8648ce3d040302'], ['ECDSA-P384', '2a8648ce3d040303']] as const) {
+    const [caKey, leafKey] = await Promise.all([generateKey(alg), generateKey(alg)]);
+    const ca = await issueCertificate({
+      plan: caPlan,
+      validity: { notBefore: new Date(START.getTime() - 300_000), notAfter: new Date(START.getTime() + caPlan.validityMs) },
+      publicKey: caKey.publicKey,
+      signer: { selfSigned: caKey.privateKey },
+    });
+    const leaf = await issueCertificate({
+      plan: leafPlan,
+      validity: { notBefore: new Date(START.getTime() - 300_000), notAfter: new Date(START.getTime() + leafPlan.validityMs) },
+      publicKey: leafKey.publicKey,
+      signer: { caCertDer: ca.der, caKey: caKey.privateKey },
+    });
+    const caX = new X509Certificate(ca.pem);
+    const leafX = new X509Certificate(leaf.pem);
+    assert.ok(caX.verify(caKey.publicKey), `${alg}: the CA is self-signed`);
+    assert.ok(leafX.verify(caKey.publicKey), `${alg}: the leaf is signed by the CA`);
+    assert.ok(leafX.checkPrivateKey(leafKey.privateKey));
+    // the signatureAlgorithm of the outer certificate: the OID, with no parameters (RFC 5758)
+    assert.ok(leaf.der.toString('hex').includes(`300a0608${sigOid}`), `${alg}: ${sigOid} without NULL parameters`);
+  }
 });
 
 test('KeyPool hands out each prestarted key once and generates on demand otherwise', async () => {
