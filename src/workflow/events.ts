@@ -3,6 +3,7 @@ export type KubebootEvent =
   | { type: 'phase'; phase: string; status: 'started' | 'finished' | 'skipped' | 'failed'; durationMs?: number; reason?: string }
   | { type: 'log'; tag: string; message: string; phase?: string }
   | { type: 'file'; path: string; mode: string; status: 'written' | 'unchanged' | 'removed' | 'backed-up'; phase?: string }
+  | { type: 'object'; kind: string; name: string; namespace?: string; status: 'created' | 'updated' | 'unchanged' | 'retained' | 'patched'; phase?: string }
   | { type: 'warning'; message: string; phase?: string }
   | { type: 'wait'; target: string; status: 'waiting' | 'progress' | 'ready' | 'failed'; message: string; data?: Record<string, unknown> }
   | { type: 'error'; message: string; exitCode: number; hint?: string; issues?: readonly string[] }

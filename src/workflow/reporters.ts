@@ -30,6 +30,9 @@ export class TextReporter implements Reporter {
       case 'file':
         if (this.verbose) this.out.write(`[files] ${e.status} ${e.path} (${e.mode})\n`);
         break;
+      case 'object':
+        if (this.verbose) this.out.write(`[objects] ${e.status} ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}\n`);
+        break;
       case 'phase':
         if (this.verbose || e.status === 'failed') {
           const dur = e.durationMs === undefined ? '' : ` in ${e.durationMs} ms`;
