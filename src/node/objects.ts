@@ -9,6 +9,10 @@
 import { OperationError } from '../errors.js';
 import { statusMessage, type ApiClient, type ApiResult } from '../kube/api.js';
 import type { Output } from '../workflow/events.js';
+import { slot } from '../workflow/slots.js';
+
+/** What happened to the API objects of this run, by outcome (the summary of init says it). */
+export const OBJECT_TALLY = slot<Map<string, number>>('object-tally');
 
 export type KubeObject = {
   readonly apiVersion: string;
