@@ -12,6 +12,12 @@ import { etcd } from './init/etcd.js';
 import { controlPlane } from './init/control-plane.js';
 import { kubeletStart } from './init/kubelet-start.js';
 import { waitControlPlane } from './init/wait-control-plane.js';
+import { uploadConfig } from './init/upload-config.js';
+import { uploadCerts } from './init/upload-certs.js';
+import { markControlPlane } from './init/mark-control-plane.js';
+import { bootstrapToken } from './init/bootstrap-token.js';
+import { kubeletFinalize } from './init/kubelet-finalize.js';
+import { showJoinCommand } from './init/show-join-command.js';
 import { resetPreflight } from './reset/preflight.js';
 import { removeEtcdMember } from './reset/remove-etcd-member.js';
 import { cleanupNode } from './reset/cleanup-node.js';
@@ -24,6 +30,12 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
   controlPlane,
   kubeletStart,
   waitControlPlane,
+  uploadConfig,
+  uploadCerts,
+  markControlPlane,
+  bootstrapToken,
+  kubeletFinalize,
+  showJoinCommand,
 ];
 
 export const RESET_PHASES: readonly Phase<ResetContext>[] = [resetPreflight, removeEtcdMember, cleanupNode];

@@ -12,9 +12,11 @@ import { ConfigError } from '../errors.js';
 import { Output } from '../workflow/events.js';
 import { runWorkflow } from '../workflow/run.js';
 import { selectPhases } from '../workflow/select.js';
-import { LedgerTrackingEffects, RECORDED_CONFIG, STATE_DIR, recordConfig, recordFiles, removeStaleTempFiles } from '../node/state.js';
+import { LedgerTrackingEffects, RECORDED_CONFIG, STATE_DIR, recordConfig, recordFiles, recordedTokens, removeStaleTempFiles } from '../node/state.js';
 import { makeReporter, useListr } from './io.js';
-import { checkConfigMixing, configFlags, globalOptions, waitOptions } from './options.js';
+import { checkConfigMixing, configFlags, flagValue, globalOptions, waitOptions } from './options.js';
+import { JOIN, TOKENS } from '../node/cluster.js';
+import { OBJECT_TALLY } from '../node/objects.js';
 import { interruptSignal } from './signals.js';
 
 /** Reads the configuration file a flag names (`flag` is used in the error: --config, --old-config). */
@@ -29,6 +31,25 @@ export async function readConfigFile(path: string, flag = '--config'): Promise<{
       { hint: `give ${flag} the path of a kubeadm configuration file; \`kubeboot config print init-defaults\` prints one to start from` },
     );
   }
+}
+
+/**
+ * A request body as dry-run shows it: YAML, with a Secret's data values replaced by their size (the bootstrap token
+ * is printed by its own line; kubeadm-certs holds the encrypted CA keys).
+ */
+async function dryRunObjectText(body: string): Promise<string> {
+  const { toYaml } = await import('../render/yaml.js');
+  let obj: unknown;
+  try {
+    obj = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (obj !== null && typeof obj === 'object' && (obj as { kind?: unknown }).kind === 'Secret') {
+    const s = obj as { data?: Record<string, string> };
+    if (s.data) s.data = Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, `<${Buffer.from(v, 'base64').length} bytes, not shown>`]));
+  }
+  return toYaml(obj);
 }
 
 /** Files whose contents dry-run may print: nothing that holds key material. */
@@ -85,7 +106,18 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
     host,
     fx,
     out,
-    options: { dryRun, root: g.root, ignorePreflightErrors: ignore, verbose: g.verbose, ...wait, signal: interruptSignal() },
+    options: {
+      dryRun,
+      root: g.root,
+      ignorePreflightErrors: ignore,
+      verbose: g.verbose,
+      ...wait,
+      signal: interruptSignal(),
+      uploadCerts: flagValue(cmd, 'upload-certs') === true,
+      skipTokenPrint: flagValue(cmd, 'skip-token-print') === true,
+      skipCertificateKeyPrint: flagValue(cmd, 'skip-certificate-key-print') === true,
+      recordedTokens: await recordedTokens(probe),
+    },
   });
   if (patches) ctx.slots.set(PRELOADED_PATCHES, patches);
   const { INIT_PHASES } = await import('../../phases/index.js');
@@ -119,7 +151,7 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
     listr: useListr(g),
   });
   if (!dryRun) {
-    const status = await recordConfig(fx, loaded.spec);
+    const status = await recordConfig(fx, loaded.spec, ctx.slots.get(TOKENS));
     out.file(RECORDED_CONFIG, 0o600, status);
     await recordFiles(fx, [{ path: RECORDED_CONFIG, mode: 0o600, by: 'init' }]);
   }
@@ -135,14 +167,22 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
       out.log('dryrun', `Would write file "${f.path}" (mode 0${f.mode.toString(8)}) with content:\n${content.replace(/^/gm, '\t')}`);
     }
     for (const r of dfx.records.filter((x) => x.action === 'exec')) out.log('dryrun', `Would run: ${r.detail}`);
+    for (const r of dfx.records.filter((x) => x.action === 'http')) {
+      out.log('dryrun', `Would send: ${r.detail}${r.body !== undefined ? ` with object:\n${(await dryRunObjectText(r.body)).replace(/^/gm, '\t')}` : ''}`);
+    }
   }
-  const nothingChanged = unchanged.length > 0 && written.length === 0;
+  const tally = ctx.slots.get(OBJECT_TALLY) ?? new Map<string, number>();
+  const objectsChanged = (tally.get('created') ?? 0) + (tally.get('updated') ?? 0) + (tally.get('patched') ?? 0);
+  const objectsKept = (tally.get('unchanged') ?? 0) + (tally.get('retained') ?? 0);
+  const objectsText = tally.size === 0 ? '' : `; API objects: ${objectsChanged === 0 ? `${objectsKept} already up to date` : [...tally.entries()].map(([k, v]) => `${v} ${k}`).join(', ')}`;
+  const nothingChanged = unchanged.length > 0 && written.length === 0 && objectsChanged === 0;
   out.log(
     'init',
     nothingChanged
-      ? `Nothing changed: ${unchanged.length} file(s) already up to date (certificates, kubeconfigs, manifests and kubelet files reused as they are)`
-      : `${written.length} file(s) written, ${unchanged.length} unchanged`,
+      ? `Nothing changed: ${unchanged.length} file(s) already up to date (certificates, kubeconfigs, manifests and kubelet files reused as they are)${objectsText}`
+      : `${written.length} file(s) written, ${unchanged.length} unchanged${objectsText}`,
   );
+  const joins = ctx.slots.get(JOIN) ?? [];
   out.emit({
     type: 'result',
     command: filter ? `init phase ${filter}` : 'init',
@@ -156,6 +196,19 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
       written: written.length,
       unchanged: unchanged.length,
       files: files.map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}`, status: f.status })),
+      objects: Object.fromEntries(tally),
+      kubeconfig: `${loaded.spec.paths.kubernetesDir}/admin.conf`,
+      // the join commands' parts and the tokens (the certificate key, which decrypts the uploaded CA keys, is not here)
+      ...(joins.length > 0
+        ? {
+            join: joins.map((j) => ({
+              endpoint: j.endpoint,
+              token: j.token,
+              caCertHashes: j.caCertHashes,
+              command: `kubeadm join ${j.endpoint} --token ${j.token} ${j.caCertHashes.map((h) => `--discovery-token-ca-cert-hash ${h}`).join(' ')}`,
+            })),
+          }
+        : {}),
     },
   });
   reporter.close?.();

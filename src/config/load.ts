@@ -22,7 +22,7 @@ async function loadSchemas(): Promise<Schemas> {
   return schemas;
 }
 
-import { defaultPaths, type ClusterSpec, type EncryptionAlgorithm } from './spec.js';
+import { CONTROL_PLANE_TAINT, defaultPaths, type ClusterSpec, type EncryptionAlgorithm } from './spec.js';
 import { validateDocuments, type Issue } from './validate.js';
 import { applyConfigFlags, type ConfigFlags } from './flags.js';
 
@@ -408,6 +408,16 @@ export function buildSpec(
     proxy: { disabled: c.proxy?.disabled ?? false },
     kubeletConfiguration: parsed?.kubelet,
     paths: defaultPaths(c.certificatesDir as string),
+    taints: i.nodeRegistration?.taints == null ? [CONTROL_PLANE_TAINT] : i.nodeRegistration.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })),
+    bootstrapTokens: (i.bootstrapTokens ?? []).map((t) => ({
+      token: t.token,
+      description: t.description ?? '',
+      ttlMs: t.expires ? undefined : ms(t.ttl, 24 * 3_600_000) || undefined,
+      expires: t.expires,
+      usages: t.usages ?? [],
+      groups: t.groups ?? [],
+    })),
+    certificateKey: i.certificateKey ?? '',
     documents: { init: i, cluster: c },
   };
   const warnings = [...d.warnings];

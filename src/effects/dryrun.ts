@@ -9,6 +9,8 @@ export interface DryRunRecord {
   readonly path?: string;
   readonly mode?: number;
   readonly detail?: string;
+  /** http: the request body that would have been sent */
+  readonly body?: string;
 }
 
 /**
@@ -85,10 +87,17 @@ export class DryRunEffects implements Effects {
   }
   async http(req: HttpRequest): Promise<HttpResponse> {
     if ((req.method ?? 'GET') !== 'GET') {
-      this.records.push({ action: 'http', detail: `${req.method} ${req.url}` });
-      return { status: 200, body: '{}', headers: {} };
+      this.records.push({ action: 'http', detail: `${req.method} ${req.url}`, ...(req.body !== undefined ? { body: req.body } : {}) });
+      // the request's own object back, as an API server that accepted it would answer
+      return { status: req.method === 'POST' ? 201 : 200, body: req.body ?? '{}', headers: {} };
     }
-    return this.source.http(req);
+    try {
+      return await this.source.http(req);
+    } catch (err) {
+      // no server answers (a first init has no API server yet): reads see nothing, as an empty cluster would answer
+      const message = `dry run: ${req.url} does not answer (${(err as Error).message})`;
+      return { status: 404, body: JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', message }), headers: {} };
+    }
   }
   httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse> {
     return this.source.httpStream(req, onLine, signal);

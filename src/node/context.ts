@@ -45,6 +45,14 @@ export interface InitOptions extends NodeOptions {
   readonly ignorePreflightErrors: ReadonlySet<string>;
   /** --wait-for targets */
   readonly waitFor: readonly string[];
+  /** --upload-certs */
+  readonly uploadCerts?: boolean;
+  /** --certificate-key (the configuration's certificateKey otherwise) */
+  readonly certificateKey?: string;
+  readonly skipTokenPrint?: boolean;
+  readonly skipCertificateKeyPrint?: boolean;
+  /** the bootstrap tokens the previous init on this node recorded (reused for tokens the configuration leaves empty) */
+  readonly recordedTokens?: readonly string[];
 }
 
 export type InitContext = NodeContext<InitOptions>;

@@ -86,7 +86,19 @@ function failure(what: string, r: ApiResult, client: ApiClient): OperationError 
 export interface EnsureOptions {
   /** 'update' (default): bring an existing object to kubeboot's fields; 'retain': keep an existing one as it is */
   readonly existing?: 'update' | 'retain';
+  /** fields (as key paths) not compared when deciding whether an existing object is up to date (still written on update) */
+  readonly ignore?: readonly (readonly string[])[];
   readonly timeoutMs?: number;
+}
+
+function without(obj: Json, paths: readonly (readonly string[])[]): Json {
+  const copy = structuredClone(obj) as Record<string, Json>;
+  for (const p of paths) {
+    let cur: Json = copy;
+    for (let i = 0; i < p.length - 1 && cur !== null && typeof cur === 'object'; i++) cur = (cur as Record<string, Json>)[p[i] as string];
+    if (cur !== null && typeof cur === 'object') delete (cur as Record<string, Json>)[p[p.length - 1] as string];
+  }
+  return copy;
 }
 
 /**
@@ -106,7 +118,7 @@ export async function ensureObject(client: ApiClient, obj: KubeObject, opts: Ens
     }
     if (cur.status !== 200 || !cur.body) throw failure(`reading ${what}`, cur, client);
     if (opts.existing === 'retain') return 'retained';
-    if (covers(cur.body, obj)) return 'unchanged';
+    if (covers(cur.body, opts.ignore ? without(obj, opts.ignore) : obj)) return 'unchanged';
     const next = overlay(cur.body, obj) as Record<string, Json>;
     const r = await client.replace(path, next, opts.timeoutMs);
     if (r.status === 200 || r.status === 201) return 'updated';

@@ -66,21 +66,38 @@ export async function forgetFiles(fx: Effects, paths: readonly string[]): Promis
 }
 
 /** The effective configuration as YAML: what init ran with, defaults filled in. */
-export function renderRecordedConfig(spec: ClusterSpec): string {
+export function renderRecordedConfig(spec: ClusterSpec, tokens?: readonly string[]): string {
   // A relative patches directory was relative to the cwd of that run; regenerate may run from anywhere, so the
   // record holds it absolute (kubeadm reads a relative --patches against the cwd too).
   const { init } = spec.documents;
   const dir = init.patches?.directory;
-  const recordedInit = dir && !isAbsolute(dir) ? { ...init, patches: { ...init.patches, directory: resolve(dir) } } : init;
+  let recordedInit = dir && !isAbsolute(dir) ? { ...init, patches: { ...init.patches, directory: resolve(dir) } } : init;
+  // the bootstrap tokens this run used (generated ones included), so that init run again keeps them
+  if (tokens && init.bootstrapTokens) {
+    recordedInit = { ...recordedInit, bootstrapTokens: init.bootstrapTokens.map((t, i) => ({ ...t, token: tokens[i] ?? t.token })) };
+  }
   const docs: unknown[] = [recordedInit, spec.documents.cluster];
   if (spec.kubeletConfiguration) docs.push(spec.kubeletConfiguration);
   // Read back like any other config file: parsed, validated and defaulted again every time.
   return `# Written by kubeboot: the effective configuration of the last successful run on this node.\n# kubeboot regenerate reads it when no --config is given. Edit it only through kubeboot.\n${toYamlDocuments(docs)}`;
 }
 
-export async function recordConfig(fx: Effects, spec: ClusterSpec): Promise<'written' | 'unchanged'> {
+export async function recordConfig(fx: Effects, spec: ClusterSpec, tokens?: readonly string[]): Promise<'written' | 'unchanged'> {
   await fx.mkdir(STATE_DIR, 0o700);
-  return fx.writeFileAtomic(RECORDED_CONFIG, renderRecordedConfig(spec), 0o600);
+  return fx.writeFileAtomic(RECORDED_CONFIG, renderRecordedConfig(spec, tokens), 0o600);
+}
+
+/** The bootstrap tokens the recorded configuration holds (init reuses them for tokens its configuration leaves empty). */
+export async function recordedTokens(fx: Effects): Promise<string[]> {
+  const raw = await fx.readFile(RECORDED_CONFIG);
+  if (!raw) return [];
+  try {
+    const { parseYamlDocuments } = await import('../render/yaml.js');
+    const init = parseYamlDocuments(raw.toString('utf8')).find((d) => (d as { kind?: unknown } | null)?.kind === 'InitConfiguration') as { bootstrapTokens?: { token?: unknown }[] } | undefined;
+    return (init?.bootstrapTokens ?? []).map((t) => (typeof t.token === 'string' ? t.token : ''));
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { INIT_PHASES } from '../../phases/index.js';
 import { flatten } from '../../src/workflow/phase.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { CLI, DIST_ROOT, REPO_ROOT } from '../helpers/paths.js';
+import { CLI, DIST_ROOT, REPO_ROOT, AFTER_WAIT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const GOOD = `apiVersion: kubeadm.k8s.io/v1beta4
@@ -179,7 +179,7 @@ describe('kubeboot CLI', () => {
   it('a reader that goes away (| head) does not stop the run: every file is written, exit 0, no stack trace', async (t) => {
     const dir = tempDir(t);
     const root = path.join(dir, 'root');
-    const args = [CLI, 'init', '--root', root, '--config', writeConfig(dir), '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all'];
+    const args = [CLI, 'init', '--root', root, '--config', writeConfig(dir), '--skip-phases', `kubelet-start,wait-control-plane,${AFTER_WAIT}`, '--ignore-preflight-errors', 'all'];
     const child = spawn(process.execPath, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -218,7 +218,7 @@ describe('kubeboot CLI', () => {
       [['--config', path.join(dir, 'with-patches.yaml')], /^error: .*with-patches\.yaml: InitConfiguration\.patches\.directory: could not list patch files/m],
     ] as const) {
       const extra = args[0] === '--config' ? [] : ['--node-name', 'cp1', '--apiserver-advertise-address', '192.0.2.10'];
-      const r = await runCli(['init', '--root', root, '--skip-phases', 'wait-control-plane', ...extra, ...args]);
+      const r = await runCli(['init', '--root', root, '--skip-phases', `wait-control-plane,${AFTER_WAIT}`, ...extra, ...args]);
       assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re);
       assert.equal(existsSync(root) ? readdirSync(root).length : 0, 0, 'nothing written');
@@ -341,11 +341,11 @@ describe('errors from inside a phase', () => {
     const root = tempDir(t);
     mkdirSync(path.join(root, 'etc/kubernetes/manifests'), { recursive: true });
     writeFileSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'), 'user file');
-    const r = await runCli(['init', '--root', root, '--config', writeConfig(cfgDir), '--skip-phases', 'certs,kubeconfig,etcd,control-plane,kubelet-start,wait-control-plane']);
+    const r = await runCli(['init', '--root', root, '--config', writeConfig(cfgDir), '--skip-phases', `certs,kubeconfig,etcd,control-plane,kubelet-start,wait-control-plane,${AFTER_WAIT}`]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /\t\[ERROR FileAvailable--etc-kubernetes-manifests-etcd.yaml\]: \/etc\/kubernetes\/manifests\/etcd.yaml already exists\n/);
     assert.match(r.stderr, /hint: If you know what you are doing/);
-    const j = await runCli(['init', '--output', 'json', '--root', root, '--config', writeConfig(cfgDir), '--skip-phases', 'certs,kubeconfig,etcd,control-plane,kubelet-start,wait-control-plane']);
+    const j = await runCli(['init', '--output', 'json', '--root', root, '--config', writeConfig(cfgDir), '--skip-phases', `certs,kubeconfig,etcd,control-plane,kubelet-start,wait-control-plane,${AFTER_WAIT}`]);
     const err = j.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; failures?: string[]; checks?: { check: string; severity: string; message: string }[]; exitCode?: number }).find((e) => e.type === 'error');
     // each failed check also as data: its name, severity and message
     assert.ok(err?.checks?.some((c) => c.check === 'FileAvailable--etc-kubernetes-manifests-etcd.yaml' && c.severity === 'error' && c.message.endsWith('already exists')), JSON.stringify(err));

@@ -232,6 +232,8 @@ export class ControlPlaneDouble {
   private readonly pods = new Map<string, RunningPod>(); // by file
   private readonly badFiles = new Map<string, string>(); // file → content hash that failed to parse
   private readonly bindings = new Map<string, Obj>();
+  /** every other object the API server double stores (init's later phases), by its path */
+  private readonly objects = new Map<string, Obj>();
   private resourceVersion = 1000;
   private readonly watchers = new Set<(type: string, pod: Obj) => void>();
   private selfSigned: Promise<{ cert: string; key: string }> | undefined;
@@ -904,7 +906,100 @@ export class ControlPlaneDouble {
       }
       return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not served by the test double`));
     }
+    // any other object: a plain store (get, create, replace with the resourceVersion checked, merge patch, delete)
+    const objRe = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)(?:\/namespaces\/[^/]+)?\/[a-z]+(?:\/([^/]+))?$/.exec(route);
+    if (objRe) return this.store(id, route, objRe[1] ? decodeURIComponent(objRe[1]) : undefined, method, req, res, forbid);
     return send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+  }
+
+  /**
+   * The object store. The kubelet double's own Node is there as soon as it runs (a real kubelet registers it), with
+   * its hostname label; PATCH merges maps and replaces lists, which is what a strategic merge of labels and taints
+   * does for the fields kubeboot patches.
+   */
+  private store(
+    id: { user: string; groups: string[] },
+    route: string,
+    name: string | undefined,
+    method: string,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    forbid: (verb: string, resource: string, group: string, ns?: string) => void,
+  ): void {
+    const resource = route.split('/')[name === undefined ? route.split('/').length - 1 : route.split('/').length - 2] as string;
+    if (!this.allowed(id)) return void forbid(method.toLowerCase(), resource, '');
+    const key = (n: string) => (name === undefined ? `${route}/${n}` : route.replace(/\/[^/]+$/, `/${n}`));
+    if (resource === 'nodes' && name === this.node && this.kubeletServer && !this.objects.has(route)) {
+      this.resourceVersion++;
+      this.objects.set(route, {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name, uid: randomUUID(), resourceVersion: String(this.resourceVersion), creationTimestamp: iso(), labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
+        spec: {},
+        status: { conditions: [{ type: 'Ready', status: 'True' }] },
+      });
+    }
+    const notFound = (n: string) => send(res, 404, status(404, 'NotFound', `${resource} "${n}" not found`, { name: n, kind: resource }));
+    if (method === 'GET') {
+      if (name === undefined) return send(res, 200, { kind: 'List', apiVersion: 'v1', metadata: {}, items: [...this.objects.entries()].filter(([k]) => k.startsWith(`${route}/`)).map(([, v]) => v) });
+      const o = this.objects.get(route);
+      return o ? send(res, 200, o) : notFound(name);
+    }
+    if (method === 'DELETE' && name !== undefined) {
+      const o = this.objects.get(route);
+      if (!o) return notFound(name);
+      this.objects.delete(route);
+      return send(res, 200, o);
+    }
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      let obj: Obj;
+      try {
+        obj = JSON.parse(body) as Obj;
+      } catch {
+        return send(res, 400, status(400, 'BadRequest', 'the body is not JSON'));
+      }
+      const meta = (obj.metadata as Obj | undefined) ?? {};
+      this.resourceVersion++;
+      const rv = String(this.resourceVersion);
+      if (method === 'POST' && name === undefined) {
+        const n = String(meta.name ?? '');
+        if (!n) return send(res, 422, status(422, 'Invalid', 'metadata.name: Required value'));
+        if (this.objects.has(key(n))) return send(res, 409, status(409, 'AlreadyExists', `${resource} "${n}" already exists`, { name: n, kind: resource }));
+        const stored = { ...obj, metadata: { ...meta, uid: randomUUID(), resourceVersion: rv, creationTimestamp: iso() } };
+        this.objects.set(key(n), stored);
+        this.mark('api', `${String(obj.kind)} ${n} created by ${id.user}`);
+        return send(res, 201, stored);
+      }
+      const cur = name === undefined ? undefined : this.objects.get(route);
+      if (!cur || name === undefined) return notFound(name ?? '');
+      const curMeta = cur.metadata as Obj;
+      if (method === 'PUT') {
+        if (meta.resourceVersion !== undefined && meta.resourceVersion !== curMeta.resourceVersion) {
+          return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified`, { name, kind: resource }));
+        }
+        const stored = { ...obj, metadata: { ...meta, uid: curMeta.uid, creationTimestamp: curMeta.creationTimestamp, resourceVersion: rv } };
+        this.objects.set(route, stored);
+        return send(res, 200, stored);
+      }
+      if (method === 'PATCH') {
+        const merge = (a: unknown, b: unknown): unknown => {
+          if (b === null || typeof b !== 'object' || Array.isArray(b) || a === null || typeof a !== 'object' || Array.isArray(a)) return b;
+          const out: Obj = { ...(a as Obj) };
+          for (const [k, v] of Object.entries(b as Obj)) {
+            if (v === null) delete out[k];
+            else out[k] = merge(out[k], v);
+          }
+          return out;
+        };
+        const stored = merge(cur, obj) as Obj;
+        (stored.metadata as Obj).resourceVersion = rv;
+        this.objects.set(route, stored);
+        return send(res, 200, stored);
+      }
+      return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not served by the test double`));
+    });
   }
 
   private podTable(pods: Obj[]): Obj {

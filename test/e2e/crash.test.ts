@@ -15,13 +15,13 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as yaml from 'js-yaml';
 import { parseKubeconfig } from '../../src/kube/kubeconfig.js';
-import { CLI } from '../helpers/paths.js';
+import { CLI, AFTER_WAIT } from '../helpers/paths.js';
 import { cleanEnv } from '../helpers/cli.js';
 import { CAS, LEAVES, PKI, cli, keyMatches, modeOf, newNode, show, tree } from '../unit/lifecycle/support.js';
 
 const TRIALS = 30;
 const WORKERS = 2;
-const SKIP = ['--skip-phases', 'kubelet-start,wait-control-plane'];
+const SKIP = ['--skip-phases', `kubelet-start,wait-control-plane,${AFTER_WAIT}`];
 const TEMP = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
 
 interface Run {

@@ -12,6 +12,7 @@ import { kubeconfigCredentials as parseKubeconfig, type ClientCredentials } from
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { requireTools } from '../helpers/tools.js';
 import { arrange, NODE_NAME } from '../double/harness.js';
+import { AFTER_WAIT } from '../helpers/paths.js';
 
 interface Res {
   status: number;
@@ -45,7 +46,7 @@ describe('the kubelet + API server test double', () => {
     if (!requireTools(t, 'etcd', 'openssl')) return;
     const a = await arrange();
     t.after(() => a.dispose());
-    const r = await runCli(['init', '--root', a.root, '--config', a.config, '--skip-phases', 'wait-control-plane'], { env: cleanEnv(), timeoutMs: 120_000 });
+    const r = await runCli(['init', '--root', a.root, '--config', a.config, '--skip-phases', `wait-control-plane,${AFTER_WAIT}`], { env: cleanEnv(), timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     const pods = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => `${c}-${NODE_NAME}`);
     await a.double.waitFor('four Ready pods', () => a.double.allReadyAt(4) !== undefined, 30_000);

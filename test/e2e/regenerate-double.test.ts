@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, cleanEnv } from '../helpers/cli.js';
 import { configText, type Ports } from '../double/harness.js';
+import { AFTER_WAIT } from '../helpers/paths.js';
 import {
   assertCleanStaticPodPath,
   backupDirs,
@@ -238,7 +239,7 @@ describe('kubeboot regenerate refuses', () => {
     const { freePorts } = await import('../double/ports.js');
     const [apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort] = await freePorts(8);
     (await import('node:fs')).writeFileSync(cfg, configText({ apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort } as Ports));
-    const init = await runCli(['init', '--root', root, '--config', cfg, '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all'], { timeoutMs: 120_000 });
+    const init = await runCli(['init', '--root', root, '--config', cfg, '--skip-phases', `kubelet-start,wait-control-plane,${AFTER_WAIT}`, '--ignore-preflight-errors', 'all'], { timeoutMs: 120_000 });
     assert.equal(init.code, 0, show(init));
 
     const m = path.join(root, 'etc/kubernetes/manifests/kube-scheduler.yaml');

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { cli, initRoot, jsonEvents, modeOf, newNode, show, snapshot, tree } from '../unit/lifecycle/support.js';
+import { AFTER_WAIT } from '../helpers/paths.js';
 
 describe('reset under --root', () => {
   it('asks (refuses without a terminal), --dry-run changes nothing, --force removes only what kubeboot created', async (t) => {
@@ -143,7 +144,7 @@ describe('reset under --root', () => {
     assert.equal(first.code, 0, show(first));
     writeFileSync(n.at('etc/kubernetes/kubeboot/files.json'), 'garbage\n');
     const before = snapshot(n.root);
-    for (const args of [['reset', '--root', n.root, '-f'], ['init', '--root', n.root, '--config', n.config, '--skip-phases', 'wait-control-plane', '--ignore-preflight-errors', 'all']]) {
+    for (const args of [['reset', '--root', n.root, '-f'], ['init', '--root', n.root, '--config', n.config, '--skip-phases', `wait-control-plane,${AFTER_WAIT}`, '--ignore-preflight-errors', 'all']]) {
       const r = await cli(args);
       assert.equal(r.code, 2, show(r));
       assert.match(r.stderr, /\/etc\/kubernetes\/kubeboot\/files\.json is not a kubeboot file ledger/);

@@ -22,7 +22,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, wr
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CLI } from '../helpers/paths.js';
+import { CLI, AFTER_WAIT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ALLOWED, allowedBy } from './allowed.js';
 import { compareExpiration, compareTrees, readTree, unifiedDiff, type Difference } from './compare.js';
@@ -41,7 +41,7 @@ const PHASES: readonly (readonly string[])[] = [
 ];
 
 /** kubeboot's command for the same phases */
-const KUBEBOOT_INIT = ['init', '--skip-phases', 'preflight,wait-control-plane'];
+const KUBEBOOT_INIT = ['init', '--skip-phases', `preflight,wait-control-plane,${AFTER_WAIT}`];
 
 /**
  * How many configurations run at once (each runs kubeadm, then kubeboot, then each on the other's PKI). Both

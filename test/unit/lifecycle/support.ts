@@ -12,6 +12,7 @@ import { cleanEnv, runCli, type CliResult } from '../../helpers/cli.js';
 import { configText, type Ports } from '../../double/harness.js';
 import { freePorts } from '../../double/ports.js';
 import { parseKubeconfig } from '../../../src/kube/kubeconfig.js';
+import { AFTER_WAIT } from '../../helpers/paths.js';
 
 export const PKI = 'etc/kubernetes/pki';
 
@@ -50,7 +51,7 @@ export function cli(args: readonly string[], opts: { env?: Record<string, string
 
 /** init under --root (wait-control-plane skipped: no kubelet here; kubelet-start writes its files, no systemctl). */
 export function initRoot(n: Node, ...extra: string[]): Promise<CliResult> {
-  return cli(['init', '--root', n.root, '--config', n.config, '--skip-phases', 'wait-control-plane', ...extra]);
+  return cli(['init', '--root', n.root, '--config', n.config, '--skip-phases', `wait-control-plane,${AFTER_WAIT}`, ...extra]);
 }
 
 export function show(r: CliResult): string {
