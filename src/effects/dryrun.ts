@@ -13,6 +13,9 @@ export interface DryRunRecord {
   readonly body?: string;
 }
 
+/** A dry run's read of the API server waits this long at most (it only decides what would be created or updated). */
+const DRY_RUN_READ_TIMEOUT_MS = 3000;
+
 /**
  * Dry-run effects: reads see the real source (host or --root) overlaid with what this run "wrote";
  * writes land in a fresh directory under the OS temp dir (no root needed); commands that change the
@@ -24,6 +27,8 @@ export class DryRunEffects implements Effects {
   readonly records: DryRunRecord[] = [];
   private readonly source: RealEffects;
   private readonly removed = new Set<string>();
+  /** servers that did not answer a read, and why */
+  private readonly unreachable = new Map<string, string>();
 
   constructor(sourceRoot = '', dir?: string) {
     this.source = new RealEffects(sourceRoot);
@@ -91,12 +96,22 @@ export class DryRunEffects implements Effects {
       // the request's own object back, as an API server that accepted it would answer
       return { status: req.method === 'POST' ? 201 : 200, body: req.body ?? '{}', headers: {} };
     }
+    // no server answers (a first init has no API server yet): reads see nothing, as an empty cluster would answer.
+    // A server that did not answer once is not asked again in this run (each try could cost a connect timeout).
+    const origin = new URL(req.url).origin;
+    const notFound = (why: string): HttpResponse => ({
+      status: 404,
+      body: JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', message: `dry run: ${origin} does not answer (${why})` }),
+      headers: {},
+    });
+    const known = this.unreachable.get(origin);
+    if (known !== undefined) return notFound(known);
     try {
-      return await this.source.http(req);
+      return await this.source.http({ ...req, timeoutMs: Math.min(req.timeoutMs ?? DRY_RUN_READ_TIMEOUT_MS, DRY_RUN_READ_TIMEOUT_MS) });
     } catch (err) {
-      // no server answers (a first init has no API server yet): reads see nothing, as an empty cluster would answer
-      const message = `dry run: ${req.url} does not answer (${(err as Error).message})`;
-      return { status: 404, body: JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', message }), headers: {} };
+      const why = (err as Error).message;
+      this.unreachable.set(origin, why);
+      return notFound(why);
     }
   }
   httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse> {

@@ -917,6 +917,11 @@ export class ControlPlaneDouble {
    * its hostname label; PATCH merges maps and replaces lists, which is what a strategic merge of labels and taints
    * does for the fields kubeboot patches.
    */
+  /** An object the API server double stores (its decoded path, e.g. /api/v1/namespaces/kube-system/configmaps/kubeadm-config). */
+  object(objectPath: string): Obj | undefined {
+    return this.objects.get(objectPath);
+  }
+
   private store(
     id: { user: string; groups: string[] },
     route: string,
@@ -926,6 +931,7 @@ export class ControlPlaneDouble {
     res: http.ServerResponse,
     forbid: (verb: string, resource: string, group: string, ns?: string) => void,
   ): void {
+    route = decodeURIComponent(route);
     const resource = route.split('/')[name === undefined ? route.split('/').length - 1 : route.split('/').length - 2] as string;
     if (!this.allowed(id)) return void forbid(method.toLowerCase(), resource, '');
     const key = (n: string) => (name === undefined ? `${route}/${n}` : route.replace(/\/[^/]+$/, `/${n}`));

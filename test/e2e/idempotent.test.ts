@@ -43,6 +43,27 @@ describe('init run again', () => {
     assert.deepEqual([result.changed, result.written], [false, 0]);
   });
 
+  it('a re-run that would downgrade Kubernetes or etcd is refused before anything is written (exit 2); a changed flag is shown as a diff', async (t) => {
+    const n = await newNode(t, 'kubernetesVersion: v1.36.5\n');
+    const first = await initRoot(n);
+    assert.equal(first.code, 0, show(first));
+    const before = snapshot(n.root);
+    const text = readFileSync(n.config, 'utf8');
+    writeFileSync(n.config, text.replace('kubernetesVersion: v1.36.5', 'kubernetesVersion: v1.35.8'));
+    const down = await initRoot(n);
+    assert.equal(down.code, 2, show(down));
+    assert.match(down.stderr, /\[ERROR KubernetesVersionDowngrade\]: refusing to downgrade the control plane from Kubernetes v1\.36\.5 to v1\.35\.8: \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml runs v1\.36\.5/);
+    assert.match(down.stderr, /\[ERROR EtcdVersionDowngrade\]: refusing to downgrade etcd from 3\.6\.8-0 to 3\.6\.6-0/);
+    assert.deepEqual(snapshot(n.root), before, 'nothing written');
+
+    // a new scheduler flag: the re-run prints the change as a unified diff of the manifest, then writes it
+    writeFileSync(n.config, withCluster(text, 'scheduler:\n  extraArgs:\n  - name: v\n    value: "2"\n'));
+    const changed = await initRoot(n);
+    assert.equal(changed.code, 0, show(changed));
+    assert.match(changed.stdout, /^\[control-plane\] kube-scheduler: the manifest "\/etc\/kubernetes\/manifests\/kube-scheduler\.yaml" changes:\n--- \/etc\/kubernetes\/manifests\/kube-scheduler\.yaml\tcurrent\n\+\+\+ \/etc\/kubernetes\/manifests\/kube-scheduler\.yaml\tnew\n@@ [^\n]+ @@\n(?: [^\n]*\n)*\+    - --v=2\n/m);
+    assert.doesNotMatch(changed.stdout, /kube-apiserver: the manifest .* changes/);
+  });
+
   it('a new SAN is an error naming it and a command that fixes it; after that command init converges again', async (t) => {
     const n = await newNode(t);
     const first = await initRoot(n);

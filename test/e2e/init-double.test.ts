@@ -69,7 +69,8 @@ describe('init against the test double', () => {
       '[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"',
       '[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"',
       '[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests"',
-      `[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:${a.ports.kubeletHealthz}/healthz. This can take up to 1m0s`,
+      // under --root kubeboot started no kubelet: it waits a short grace for one that runs, then fails fast
+      `[kubelet-check] Waiting for a running kubelet at http://127.0.0.1:${a.ports.kubeletHealthz}/healthz (kubeboot did not start one: the files were written under --root "${a.root}"). This can take up to 15s`,
       `[control-plane-check] Checking kube-apiserver at https://127.0.0.1:${a.ports.apiserver}/livez`,
       `[control-plane-check] Checking kube-controller-manager at https://127.0.0.1:${a.ports.controllerManager}/healthz`,
       `[control-plane-check] Checking kube-scheduler at https://127.0.0.1:${a.ports.scheduler}/livez`,
@@ -83,6 +84,23 @@ describe('init against the test double', () => {
     assert.match(r.stdout, /ClusterRoleBinding kubeadm:cluster-admins created with super-admin\.conf/);
     assert.ok(r.stdout.includes(`[kubelet-start] Not starting the kubelet: the files were written under --root "${a.root}"`), 'no systemctl under --root');
     assert.doesNotMatch(r.stderr, /unable to start the kubelet/);
+
+    // the phases after the wait made kubeadm's objects in the API server double, and init closed with the join command
+    for (const p of [
+      '/api/v1/namespaces/kube-system/configmaps/kubeadm-config',
+      '/api/v1/namespaces/kube-system/configmaps/kubelet-config',
+      '/api/v1/namespaces/kube-public/configmaps/cluster-info',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/kubeadm:get-nodes',
+    ]) {
+      assert.ok(a.double.object(p), `${p} was not created`);
+    }
+    const node = a.double.object('/api/v1/nodes/kb-e2e') as { metadata: { labels: Record<string, string> }; spec: { taints?: { key: string }[] } } | undefined;
+    assert.equal(node?.metadata.labels['node-role.kubernetes.io/control-plane'], '');
+    assert.deepEqual(node?.spec.taints?.map((x) => x.key), ['node-role.kubernetes.io/control-plane']);
+    const token = /^\[bootstrap-token\] Using token: ([a-z0-9]{6})\.[a-z0-9]{16}$/m.exec(r.stdout)?.[1];
+    assert.ok(token && a.double.object(`/api/v1/namespaces/kube-system/secrets/bootstrap-token-${token}`), 'the bootstrap token Secret');
+    assert.match(r.stdout, /^Your Kubernetes control-plane has initialized successfully!$/m);
+    assert.match(r.stdout, new RegExp(`^kubeadm join 127\\.0\\.0\\.1:${a.ports.apiserver} --token ${token}\\.[a-z0-9]{16} \\\\$`, 'm'));
 
     // the double agrees: four mirror pods, all Ready, named <pod>-<node>, with the mirror annotations
     const pods = a.double.mirrorPods();
