@@ -414,7 +414,10 @@ export class RealNode {
   }
 }
 
-/** containerd 2.x, config version 3: runc from Debian via cgroupfs, overlayfs, kubeadm's pause as the sandbox image. */
+/**
+ * containerd 2.x, config version 3: runc from Debian via cgroupfs, overlayfs, kubeadm's pause as the sandbox image, and
+ * the one setting this VM needs (restrict_oom_score_adj).
+ */
 function containerdConfig(c: Components): string {
   const pause = imageFor(c, 'pause');
   return `# written by test/real/node.ts for one test node
@@ -432,6 +435,10 @@ state = "/run/containerd"
 
 [plugins.'io.containerd.cri.v1.runtime']
   enable_selinux = false
+  # this VM gives root no CAP_SYS_RESOURCE, so no process may lower its oom_score_adj below 0; without this, runc
+  # fails every sandbox (-998) and critical pod (-997) with "failed to update /proc/self/oom_score_adj: Permission
+  # denied"; with it, containerd raises such values to its own (0)
+  restrict_oom_score_adj = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
