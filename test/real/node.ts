@@ -457,15 +457,15 @@ state = "/run/containerd"
 
 /**
  * The settings this VM needs, in the kubelet's drop-in dir (--config-dir), never in kubeboot's config.yaml:
- * cgroup v1 (failCgroupV1: false), no systemd here (cgroupfs), one cgroupRoot per node (cgroup v1 hierarchies are
- * shared with the host), and kind's no-eviction/no-image-GC settings (the kubelet sees the host's disk).
+ * cgroup v1 (failCgroupV1: false), one cgroupRoot per node (cgroup v1 hierarchies are shared with the host), and
+ * kind's no-eviction/no-image-GC settings (the kubelet sees the host's disk). kubeboot's `cgroupDriver: systemd`
+ * needs no override: the kubelet takes containerd's answer (cgroupfs: SystemdCgroup = false).
  */
 function kubeletDropIn(cgroupRoot: string): string {
   return `# written by test/real/node.ts: what this VM needs, not what kubeboot writes
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
-cgroupDriver: cgroupfs
 cgroupRoot: ${cgroupRoot}
 imageGCHighThresholdPercent: 100
 evictionHard:
