@@ -335,6 +335,20 @@ export async function diagnose(fx: Effects, report: WaitReport, plan: WaitPlan, 
     if (podsNotDone.length === 0) {
       const t = failed.find((x) => x.group === 'mirror-pods');
       summaries.push(`mirror pods (${t?.lastError ?? 'API server not reachable'})`);
+      // no pod to describe (the API server did not answer: kube-apiserver itself may be the one crashing): ask the
+      // runtime about each component directly, so that a container's own error is shown
+      for (const [pod, component] of Object.entries(plan.mirrorPods?.componentOf ?? {})) {
+        const rc = report.runtime[pod] ?? (await inspectContainer(fx, plan.criSocket, component));
+        if (!rc || rc.state === 'CONTAINER_RUNNING') continue;
+        sink.event({
+          target: pod,
+          status: 'failed',
+          message: `crictl: container ${rc.id.slice(0, 13)} of ${component} is ${rc.state}${rc.attempt !== undefined ? ` (attempt ${rc.attempt})` : ''}; ${rc.logTail.length ? `last log lines:\n${rc.logTail.map((l) => `\t\t${l}`).join('\n')}` : 'no log lines'}`,
+          data: { runtime: { containerId: rc.id, state: rc.state, attempt: rc.attempt ?? null, logTail: rc.logTail } },
+        });
+        const lastLine = rc.logTail[rc.logTail.length - 1];
+        summaries.push(`${component} container ${rc.id.slice(0, 13)} is ${rc.state}${lastLine ? `: ${lastLine}` : ''}`);
+      }
     }
   }
   const steps = nextSteps(report, plan.criSocket);

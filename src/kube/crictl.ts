@@ -49,3 +49,22 @@ export async function inspectContainer(
     return undefined;
   }
 }
+
+/**
+ * The runtime's state of one container of a component (`crictl ps -a --name <component> -o json`, matched by id or
+ * id prefix, a containerID's `containerd://` scheme aside): CONTAINER_RUNNING, CONTAINER_EXITED, …; undefined when
+ * crictl is absent, does not answer, or does not list it. Never throws.
+ */
+export async function containerState(fx: Effects, criSocket: string, component: string, containerId: string, timeoutMs = 5000): Promise<string | undefined> {
+  const id = containerId.replace(/^[a-z]+:\/\//, '');
+  if (id === '' || !(await fx.which('crictl'))) return undefined;
+  try {
+    const ps = await fx.exec('crictl', ['--runtime-endpoint', criSocket, 'ps', '-a', '--name', component, '-o', 'json'], { timeoutMs, readOnly: true });
+    if (ps.exitCode !== 0) return undefined;
+    const parsed = JSON.parse(ps.stdout) as { containers?: { id?: string; state?: string }[] };
+    const c = (parsed.containers ?? []).find((x) => typeof x.id === 'string' && (x.id.startsWith(id) || id.startsWith(x.id)));
+    return c?.state;
+  } catch {
+    return undefined;
+  }
+}

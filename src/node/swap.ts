@@ -34,6 +34,7 @@ import { InterruptError, WaitTimeoutError, errorMessage } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
 import { statusMessage, type ApiClient } from '../kube/api.js';
 import { diagnose, type WaitPlan, type WaitReport, type WaitSink } from '../kube/control-plane-wait.js';
+import { containerState } from '../kube/crictl.js';
 import { missingPod, podChanges, viewPod, describePod, type ContainerView, type PodView } from '../kube/mirror-pods.js';
 import { poll } from '../kube/wait.js';
 import { backupTimestamp, freeTimestampedDir } from '../util/tmpdirs.js';
@@ -202,7 +203,7 @@ async function waitForPod(
   req: SwapRequest,
   getClient: () => ApiClient,
   start: PodView | undefined,
-  confirm: (cur: PodView) => Confirmation,
+  confirm: (cur: PodView) => Confirmation | Promise<Confirmation>,
   sink: SwapSink,
   signal: AbortSignal | undefined,
 ): Promise<WaitOutcome> {
@@ -246,7 +247,7 @@ async function waitForPod(
         }
         prev = cur;
         last = cur;
-        const c = confirm(cur);
+        const c = await confirm(cur);
         why = c.why;
         return c.done ? { ok: true } : { ok: false, error: c.why };
       },
@@ -394,7 +395,19 @@ export async function swapStaticPod(fx: Effects, req: SwapRequest, sink: SwapSin
     });
   }
   sink.log(tag, `Waiting for the previous ${req.component} pod to be Ready again. This can take up to ${formatDuration(req.timeoutMs)}`);
-  const rb = await waitForPod(fx, req, getClient, w.last ?? before, (cur) => confirmRestored(req.component, before, w.last, cur), sink, signal);
+  // While the API server was down the kubelet could not update the mirror pod's status: the first reads after it
+  // answers again may still show the container from before the change, which the kubelet has stopped since. A pod
+  // that shows that very container counts only when the runtime says it still runs (crictl; without crictl, as read).
+  const beforeId = mainContainer(before, req.component)?.containerID;
+  const restored = async (cur: PodView): Promise<Confirmation> => {
+    const c = confirmRestored(req.component, before, w.last, cur);
+    const id = mainContainer(cur, req.component)?.containerID;
+    if (!c.done || !id || id !== beforeId) return c;
+    const state = await containerState(fx, req.criSocket, req.component, id);
+    if (state === undefined || state === 'CONTAINER_RUNNING') return c;
+    return { done: false, why: `${cur.name}: the API server still shows the container from before the change (${shortId(id)}), which the runtime reports ${state}; waiting for the kubelet to report the restored pod` };
+  };
+  const rb = await waitForPod(fx, req, getClient, w.last ?? before, restored, sink, signal);
   if (rb.ok) {
     sink.log(tag, `${req.component} is Ready again with the previous manifest after ${formatDuration(rb.elapsedMs)}`);
     sink.event({ target: req.podName, status: 'ready', message: `${req.podName} is Ready again with the previous manifest (${rb.why})`, data: { event: 'rollback-confirmed', elapsedMs: rb.elapsedMs } });

@@ -191,6 +191,22 @@ networking:
       const who = await node.kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.groups}']);
       if (who.code === 0) assert.match(who.stdout, /kubeadm:cluster-admins/);
       t.diagnostic(`init → four Ready mirror pods: ${(initMs / 1000).toFixed(1)} s (kubeboot's own wait included)`);
+      // the phases after the wait: the real API server took every object, and the node is marked
+      assert.deepEqual(res.objects, { created: 16, patched: 1 }, JSON.stringify(res.objects));
+      for (const [kind, ns, name] of [
+        ['configmap', 'kube-system', 'kubeadm-config'],
+        ['configmap', 'kube-system', 'kubelet-config'],
+        ['configmap', 'kube-public', 'cluster-info'],
+        ['clusterrolebinding', '', 'kubeadm:kubelet-bootstrap'],
+      ] as const) {
+        const g = await node.kubectl(['get', kind, name, ...(ns ? ['-n', ns] : []), '-o', 'name']);
+        assert.equal(g.code, 0, show(g));
+      }
+      const marks = await node.kubectl(['get', 'node', NODE, '-o', 'jsonpath={.metadata.labels.node-role\\.kubernetes\\.io/control-plane}|{.spec.taints[*].key}']);
+      assert.equal(marks.code, 0, show(marks));
+      assert.match(marks.stdout, /^\|.*node-role\.kubernetes\.io\/control-plane/);
+      const join = (res.join as { command?: string }[] | undefined)?.[0]?.command ?? '';
+      assert.match(join, /^kubeadm join 192\.0\.2\.10:6443 --token [a-z0-9]{6}\.[a-z0-9]{16} /);
     });
 
     await step('init again converges and says nothing changed', async () => {
@@ -201,6 +217,8 @@ networking:
       const res = resultOf(r);
       assert.equal(res.changed, false, JSON.stringify(res));
       assert.equal(res.written, 0);
+      // every API object as it was: nothing created, updated or patched
+      assert.deepEqual(res.objects, { unchanged: 17 }, JSON.stringify(res.objects));
       for (const c of COMPONENTS) assert.equal((await oneRunning(c)).id, ids.get(c), `${c} was not restarted`);
     });
 
