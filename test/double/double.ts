@@ -919,7 +919,8 @@ export class ControlPlaneDouble {
    */
   /** An object the API server double stores (its decoded path, e.g. /api/v1/namespaces/kube-system/configmaps/kubeadm-config). */
   object(objectPath: string): Obj | undefined {
-    return this.objects.get(objectPath);
+    const crb = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/clusterrolebindings\/([^/]+)$/.exec(objectPath);
+    return crb ? this.bindings.get(crb[1] as string) : this.objects.get(objectPath);
   }
 
   private store(

@@ -57,7 +57,7 @@ describe('init run again', () => {
     assert.deepEqual(snapshot(n.root), before, 'nothing written');
 
     // a new scheduler flag: the re-run prints the change as a unified diff of the manifest, then writes it
-    writeFileSync(n.config, withCluster(text, 'scheduler:\n  extraArgs:\n  - name: v\n    value: "2"\n'));
+    writeFileSync(n.config, text.replace('scheduler:\n  extraArgs:\n', 'scheduler:\n  extraArgs:\n    - name: v\n      value: "2"\n'));
     const changed = await initRoot(n);
     assert.equal(changed.code, 0, show(changed));
     assert.match(changed.stdout, /^\[control-plane\] kube-scheduler: the manifest "\/etc\/kubernetes\/manifests\/kube-scheduler\.yaml" changes:\n--- \/etc\/kubernetes\/manifests\/kube-scheduler\.yaml\tcurrent\n\+\+\+ \/etc\/kubernetes\/manifests\/kube-scheduler\.yaml\tnew\n@@ [^\n]+ @@\n(?: [^\n]*\n)*\+    - --v=2\n/m);
