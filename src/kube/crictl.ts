@@ -52,8 +52,9 @@ export async function inspectContainer(
 
 /**
  * The runtime's state of one container of a component (`crictl ps -a --name <component> -o json`, matched by id or
- * id prefix, a containerID's `containerd://` scheme aside): CONTAINER_RUNNING, CONTAINER_EXITED, …; undefined when
- * crictl is absent, does not answer, or does not list it. Never throws.
+ * id prefix, a containerID's `containerd://` scheme aside): CONTAINER_RUNNING, CONTAINER_EXITED, …, or 'gone' when
+ * the runtime answered and does not have it any more; undefined when crictl is absent or does not answer. Never
+ * throws.
  */
 export async function containerState(fx: Effects, criSocket: string, component: string, containerId: string, timeoutMs = 5000): Promise<string | undefined> {
   const id = containerId.replace(/^[a-z]+:\/\//, '');
@@ -63,7 +64,7 @@ export async function containerState(fx: Effects, criSocket: string, component: 
     if (ps.exitCode !== 0) return undefined;
     const parsed = JSON.parse(ps.stdout) as { containers?: { id?: string; state?: string }[] };
     const c = (parsed.containers ?? []).find((x) => typeof x.id === 'string' && (x.id.startsWith(id) || id.startsWith(x.id)));
-    return c?.state;
+    return c ? c.state : 'gone';
   } catch {
     return undefined;
   }

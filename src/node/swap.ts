@@ -405,7 +405,10 @@ export async function swapStaticPod(fx: Effects, req: SwapRequest, sink: SwapSin
     if (!c.done || !id || id !== beforeId) return c;
     const state = await containerState(fx, req.criSocket, req.component, id);
     if (state === undefined || state === 'CONTAINER_RUNNING') return c;
-    return { done: false, why: `${cur.name}: the API server still shows the container from before the change (${shortId(id)}), which the runtime reports ${state}; waiting for the kubelet to report the restored pod` };
+    return {
+      done: false,
+      why: `${cur.name}: the API server still shows the container from before the change (${shortId(id)}), which the runtime ${state === 'gone' ? 'no longer has' : `reports ${state}`}; waiting for the kubelet to report the restored pod`,
+    };
   };
   const rb = await waitForPod(fx, req, getClient, w.last ?? before, restored, sink, signal);
   if (rb.ok) {

@@ -231,6 +231,40 @@ describe('swapStaticPod', () => {
     assert.equal(fx.files.get(M)?.data.toString(), OLD);
   });
 
+  it('kube-apiserver down during the failed wait: its crashing container is quoted from crictl, and a stale mirror pod showing the stopped container does not confirm the rollback', async () => {
+    const fx = setup();
+    fx.onPath.add('crictl');
+    // the runtime: the old container c1 is gone once the kubelet acted on the new bytes; crash-looping x containers,
+    // then c3 for the restored bytes
+    let restoredAt = -1;
+    fx.exec_.crictl = (args) => {
+      if (args.includes('logs')) return { exitCode: 0, stdout: '', stderr: 'I0101 started\nError: unknown flag: --no-such-flag\n' };
+      const containers = [{ id: 'x1', state: 'CONTAINER_EXITED', createdAt: '2', metadata: { name: 'kube-apiserver', attempt: 1 } }];
+      if (restoredAt >= 0) containers.push({ id: 'c3', state: 'CONTAINER_RUNNING', createdAt: '3', metadata: { name: 'kube-apiserver', attempt: 0 } });
+      return { exitCode: 0, stdout: JSON.stringify({ containers }), stderr: '' };
+    };
+    fakeCluster(fx, (bytes, since) => {
+      if (fx.writes.length === 0) return oldPod;
+      if (bytes === NEW) return 'down';
+      // the restored bytes: the API server answers again, first with the pod status from before the change (the
+      // kubelet has not reported yet), then with the new container c3
+      if (restoredAt < 0) restoredAt = fx.clock;
+      return since < 400 ? oldPod : { hash: 'aaa', cid: 'c3', ready: true, startedAt: START + 5000 };
+    });
+    const s = sink();
+    await assert.rejects(swapStaticPod(fx, request(fx, { component: 'kube-apiserver', timeoutMs: 1000 }), s), (err: unknown) => {
+      assert.ok(err instanceof WaitTimeoutError);
+      assert.match(err.message, /rolled back to the previous manifest .*, which is Ready again$/);
+      return true;
+    });
+    const quoted = s.events.find((e) => e.type === 'wait' && e.status === 'failed' && /crictl: container x1 of kube-apiserver is CONTAINER_EXITED/.test(e.message));
+    assert.ok(quoted, JSON.stringify(s.events.filter((e) => e.type === 'wait' && e.status === 'failed')));
+    assert.match((quoted as { message: string }).message, /Error: unknown flag: --no-such-flag/);
+    const confirmed = s.events.find((e) => e.type === 'wait' && e.data?.event === 'rollback-confirmed') as { message: string } | undefined;
+    assert.ok(confirmed);
+    assert.match(confirmed.message, /container c3/, 'confirmed with the container that runs, not the stale c1');
+  });
+
   it('two swaps in one second get distinct backup directories', async () => {
     const fx = setup();
     const a = await backupDirFor(fx, '/etc/kubernetes/tmp', new Date(START));
