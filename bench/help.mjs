@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+// --dist DIR: another build (e.g. an older commit's, to compare)
+const distArg = process.argv.indexOf('--dist');
+const cli = path.join(distArg > 0 ? path.resolve(process.argv[distArg + 1]) : path.join(root, 'dist'), 'src', 'cli', 'main.js');
 const runs = Number(process.env.BENCH_RUNS ?? 21);
 const cases = {
   'node -e 0': ['-e', '0'],

@@ -25,11 +25,15 @@ const dir = mkdtempSync(path.join(tmpdir(), 'kubeboot-bench-regen-'));
 const root = path.join(dir, 'root');
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
 try {
-  const init = spawnSync(
-    process.execPath,
-    [cli, 'init', '--root', root, '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all', '--apiserver-advertise-address', '127.0.0.1', '--node-name', 'bench'],
-    { env, encoding: 'utf8' },
-  );
+  // the files only: no kubelet and no API server here, so the phases from kubelet-start on are skipped (an older
+  // build, compared with --dist, may not know the later phases' names: then without them)
+  const initWith = (skip) =>
+    spawnSync(process.execPath, [cli, 'init', '--root', root, '--skip-phases', skip, '--ignore-preflight-errors', 'all', '--apiserver-advertise-address', '127.0.0.1', '--node-name', 'bench'], {
+      env,
+      encoding: 'utf8',
+    });
+  let init = initWith('kubelet-start,wait-control-plane,upload-config,upload-certs,mark-control-plane,bootstrap-token,kubelet-finalize,addon,show-join-command');
+  if (init.status === 3 && /invalid phase name/.test(init.stderr)) init = initWith('kubelet-start,wait-control-plane');
   if (init.status !== 0) throw new Error(`init failed (${init.status}):\n${init.stdout}\n${init.stderr}`);
 
   const cases = {

@@ -88,6 +88,8 @@ export interface ClusterSpec {
   readonly bootstrapTokens: readonly BootstrapTokenSpec[];
   /** InitConfiguration.certificateKey ('' when unset): the key upload-certs encrypts with */
   readonly certificateKey: string;
+  /** kubeboot's one-node pod network (the KubebootConfiguration document or --pod-network); undefined: none */
+  readonly podNetwork?: import('../render/cni.js').PodNetwork;
   /** The fully defaulted v1beta4 documents (what `config migrate` prints and init records). */
   readonly documents: { readonly init: InitV1beta4; readonly cluster: ClusterV1beta4 };
 }

@@ -129,6 +129,9 @@ export class DryRunEffects implements Effects {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.source.sleep(ms, signal);
   }
+  resolveName(server: string, name: string, timeoutMs: number): Promise<readonly string[]> {
+    return this.source.resolveName(server, name, timeoutMs);
+  }
   async waitForNode<T>(description: string, _wait: () => Promise<T>): Promise<T | undefined> {
     this.records.push({ action: 'wait', detail: description });
     return undefined;

@@ -347,6 +347,14 @@ export class RealEffects implements Effects {
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     await delay(ms, undefined, signal ? { signal } : undefined);
   }
+  async resolveName(server: string, name: string, timeoutMs: number): Promise<readonly string[]> {
+    const { Resolver } = await import('node:dns/promises');
+    const r = new Resolver({ timeout: Math.max(100, timeoutMs), tries: 1 });
+    r.setServers([server]);
+    const settle = (p: Promise<string[]>) => p.catch((err: NodeJS.ErrnoException) => (err.code === 'ENODATA' || err.code === 'ENOTFOUND' ? [] : Promise.reject(err)));
+    const [a, aaaa] = await Promise.all([settle(r.resolve4(name)), settle(r.resolve6(name))]);
+    return [...a, ...aaaa];
+  }
   waitForNode<T>(_description: string, wait: () => Promise<T>): Promise<T | undefined> {
     return wait();
   }

@@ -89,4 +89,7 @@ export interface Effects {
    * `description` and returns undefined at once, so that no step needs to ask whether it is a dry run.
    */
   waitForNode<T>(description: string, wait: () => Promise<T>): Promise<T | undefined>;
+
+  /** The A and AAAA answers of one DNS server (an address) for a name; rejects when it does not answer in time. */
+  resolveName(server: string, name: string, timeoutMs: number): Promise<readonly string[]>;
 }

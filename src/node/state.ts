@@ -181,6 +181,9 @@ export class LedgerTrackingEffects implements Effects {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.inner.sleep(ms, signal);
   }
+  resolveName(server: string, name: string, timeoutMs: number): Promise<readonly string[]> {
+    return this.inner.resolveName(server, name, timeoutMs);
+  }
   waitForNode<T>(description: string, wait: () => Promise<T>): Promise<T | undefined> {
     return this.inner.waitForNode(description, wait);
   }

@@ -108,6 +108,13 @@ export class FakeEffects implements Effects {
   async listeningProcess(port: number): Promise<{ pid: number; command: string } | undefined> {
     return this.listeners.get(port);
   }
+  /** DNS answers by `${server} ${name}` (absent: the server does not answer) */
+  readonly dns = new Map<string, string[]>();
+  async resolveName(server: string, name: string): Promise<readonly string[]> {
+    const a = this.dns.get(`${server} ${name}`);
+    if (!a) throw Object.assign(new Error(`queryA ETIMEOUT ${name}`), { code: 'ETIMEOUT' });
+    return a;
+  }
   waitForNode<T>(description: string, wait: () => Promise<T>): Promise<T | undefined> {
     if (this.simulate) {
       this.simulated.push(`wait for ${description}`);
