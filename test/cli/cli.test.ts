@@ -1,9 +1,10 @@
 /** The built CLI as a user meets it: help, flags, errors, output modes, config commands. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { INIT_PHASES } from '../../phases/index.js';
 import { flatten } from '../../src/workflow/phase.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
@@ -243,36 +244,96 @@ describe('kubeboot CLI', () => {
     assert.equal(lines[0]?.exitCode, 3);
   });
 
-  it('init --dry-run runs as a non-root user on a machine with no kubelet and exits 0', async (t) => {
-    if (process.getuid?.() !== 0) {
-      const r = await runCli(['init', '--dry-run', '--config', writeConfig(tempDir(t))]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /\[dryrun\] Writing files into "/);
-      return;
-    }
-    // As root, run the built CLI as uid 65534. The checkout may live where that user cannot read (a 0700
-    // temp dir), so stage what an installed kubeboot consists of in a world-readable directory.
+  /**
+   * Runs the built CLI as a non-root user: as root, as uid 65534 from a world-readable staged install (the checkout may
+   * live where that user cannot read, a 0700 temp dir); otherwise as the user running the tests.
+   */
+  let staged: string | undefined;
+  after(() => {
+    if (staged) rmSync(staged, { recursive: true, force: true });
+  });
+  /**
+   * Runs the built CLI as a non-root user: as root, as uid 65534 from a world-readable staged install (the checkout may
+   * live where that user cannot read, a 0700 temp dir; staged once per file); otherwise as the user running the tests.
+   */
+  async function runAsNonRoot(t: import('node:test').TestContext, args: (stage: string) => string[]): Promise<{ code: number | null; out: string; err: string }> {
     const stage = tempDir(t);
     chmodSync(stage, 0o755);
-    const cli = stageInstall(stage);
-    const cfg = writeConfig(stage);
-    chmodSync(cfg, 0o644);
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && staged === undefined) {
+      staged = mkdtempSync(path.join(tmpdir(), 'kubeboot-test-install-'));
+      chmodSync(staged, 0o755);
+      stageInstall(staged);
+    }
+    const cli = asRoot ? path.join(staged as string, 'dist', 'src', 'cli', 'main.js') : CLI;
     const home = path.join(stage, 'home');
     mkdirSync(home, { mode: 0o777 });
     chmodSync(home, 0o777);
-    const { spawn } = await import('node:child_process');
-    const r = await new Promise<{ code: number | null; out: string; err: string }>((res) => {
-      const c = spawn(process.execPath, [cli, 'init', '--dry-run', '--config', cfg], { uid: 65534, gid: 65534, env: cleanEnv({ HOME: home }) });
+    const argv = args(stage);
+    return new Promise((res) => {
+      const c = spawn(process.execPath, [cli, ...argv], { ...(asRoot ? { uid: 65534, gid: 65534 } : {}), env: cleanEnv({ HOME: home }) });
       let out = '';
       let err = '';
       c.stdout.on('data', (d: Buffer) => (out += d));
       c.stderr.on('data', (d: Buffer) => (err += d));
       c.on('close', (code) => res({ code, out, err }));
     });
+  }
+
+  it('init --dry-run runs as a non-root user on a machine with no kubelet and exits 0', async (t) => {
+    const r = await runAsNonRoot(t, (stage) => {
+      const cfg = writeConfig(stage);
+      chmodSync(cfg, 0o644);
+      return ['init', '--dry-run', '--config', cfg];
+    });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /\[dryrun\] Writing files into "\/tmp\/kubeboot-init-dryrun-/);
     assert.match(r.out, /\[dryrun\] Would write file "\/etc\/kubernetes\/manifests\/kube-apiserver.yaml" \(mode 0600\)/);
     assert.doesNotMatch(r.out, /PRIVATE KEY/, 'dry-run never prints key material');
+    const dir = /Writing files into "([^"]+)"/.exec(r.out)?.[1];
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a probed path the user may not read (containerd\'s 0700 /run/containerd) is a warning, never a crash: init --dry-run and config validate as non-root', async (t) => {
+    // The node's directories under --root, made unreadable for the user who runs kubeboot: containerd's socket
+    // directory (0700 root, as containerd makes it), /etc/pki (the CA directories) and /run/systemd (systemd-resolved).
+    const asRoot = process.getuid?.() === 0;
+    const locked: string[] = [];
+    const makeRoot = (stage: string): { root: string; cfg: string } => {
+      const root = path.join(stage, 'node');
+      for (const d of ['var/run/containerd', 'etc/pki/ca-trust', 'etc/pki/tls/certs', 'run/systemd/resolve']) mkdirSync(path.join(root, d), { recursive: true });
+      writeFileSync(path.join(root, 'var/run/containerd/containerd.sock'), '');
+      writeFileSync(path.join(root, 'run/systemd/resolve/resolv.conf'), 'nameserver 192.0.2.53\n');
+      const walk = (p: string) => {
+        chmodSync(p, 0o755);
+        for (const e of readdirSync(p, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(p, e.name));
+      };
+      walk(root);
+      for (const d of ['var/run/containerd', 'etc/pki', 'run/systemd']) {
+        // root-owned 0700 stops uid 65534; the owner itself needs 000
+        chmodSync(path.join(root, d), asRoot ? 0o700 : 0o000);
+        locked.push(path.join(root, d));
+      }
+      const cfg = writeConfig(stage, GOOD.replace('  criSocket: unix:///var/run/containerd/containerd.sock\n', ''));
+      chmodSync(cfg, 0o644);
+      return { root, cfg };
+    };
+    t.after(() => locked.forEach((d) => chmodSync(d, 0o755)));
+    for (const command of [['init', '--dry-run'], ['config', 'validate']]) {
+      const r = await runAsNonRoot(t, (stage) => {
+        const { root, cfg } = makeRoot(stage);
+        return [...command, '--root', root, '--config', cfg];
+      });
+      assert.equal(r.code, 0, `${command.join(' ')}: ${r.err}`);
+      assert.doesNotMatch(r.err, /EACCES|this is a bug/);
+      assert.match(r.err, /could not check for a CRI socket at \/var\/run\/containerd\/containerd.sock \(permission denied\); using unix:\/\/\/var\/run\/containerd\/containerd.sock/);
+      for (const p of ['/etc/pki/ca-trust', '/etc/pki/tls/certs', '/run/systemd/resolve/resolv.conf'])
+        assert.ok(r.err.includes(`could not look at ${p} (permission denied); taken as absent`), `${command.join(' ')} warns about ${p}: ${r.err}`);
+      if (command[0] === 'init') {
+        const dir = /Writing files into "([^"]+)"/.exec(r.out)?.[1];
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 
   it('config print init-defaults prints a v1beta4 config that config validate accepts', async (t) => {
