@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { INIT_PHASES } from '../../phases/index.js';
+import { FLAGS } from '../../src/config/flags.js';
 import { flatten } from '../../src/workflow/phase.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { CLI, DIST_ROOT, REPO_ROOT } from '../helpers/paths.js';
@@ -204,6 +205,45 @@ describe('kubeboot CLI', () => {
       assert.equal(notDir.code, 3, `${args.join(' ')}: ${notDir.stderr}`);
       assert.match(notDir.stderr, /^error: --root: ".*afile" is not a directory$/m);
     }
+  });
+
+  it('a path-valued option never takes the next flag as its value: `--root $ROOT --dry-run` with ROOT unset is exit 3, for every path option', async (t) => {
+    const dir = tempDir(t);
+    const old = path.join(dir, 'old.yaml');
+    writeFileSync(old, GOOD.replaceAll('v1beta4', 'v1beta3'));
+    const cwd = path.join(dir, 'cwd');
+    mkdirSync(cwd);
+    // one command line per path-valued option of the flag table; the table decides which options must be here
+    const cases: Record<string, string[]> = {
+      root: ['init', 'phase', 'certs', 'ca', '--root', '--dry-run'],
+      config: ['config', 'validate', '--config', '--dry-run'],
+      'cert-dir': ['init', 'phase', 'certs', 'ca', '--root', path.join(dir, 'r'), '--cert-dir', '--dry-run'],
+      patches: ['init', '--root', path.join(dir, 'r'), '--patches', '--dry-run'],
+      'old-config': ['config', 'migrate', '--old-config', '--dry-run', '--new-config', path.join(dir, 'new.yaml')],
+      'new-config': ['config', 'migrate', '--old-config', old, '--new-config', '--dry-run'],
+    };
+    const pathFlags = Object.values(FLAGS).filter((f) => f.kind === 'path').map((f) => f.name).sort();
+    assert.deepEqual(Object.keys(cases).sort(), pathFlags, 'every path-valued option of the flag table is tried');
+    for (const [flag, args] of Object.entries(cases)) {
+      for (const value of ['--dry-run', '']) {
+        const argv = value === '--dry-run' ? args : args.map((a, i) => (args[i - 1] === `--${flag}` ? '' : a));
+        const r = await runCli(argv, { cwd });
+        assert.equal(r.code, 3, `${argv.join(' ')}: ${r.stderr}`);
+        const wanted = value === '' ? `error: --${flag}: empty path` : `error: --${flag}: "--dry-run" looks like a flag, not a path`;
+        assert.ok(r.stderr.startsWith(wanted), `${argv.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`hint: in a script, check that the variable you pass to --${flag} is set`));
+        assert.deepEqual(readdirSync(cwd), [], `${argv.join(' ')}: nothing written`);
+        assert.equal(existsSync(path.join(dir, 'r')), false, `${argv.join(' ')}: nothing written under --root`);
+      }
+    }
+    // --output json: the refusal is the one error event
+    const j = await runCli(['init', '--output', 'json', '--root', '--dry-run'], { cwd });
+    assert.equal(j.code, 3);
+    assert.deepEqual(j.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type), ['error']);
+    // a directory that really starts with "-" is written ./-name
+    const r = await runCli(['init', 'phase', 'certs', 'ca', '--root', './-r'], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(path.join(cwd, '-r', 'etc/kubernetes/pki/ca.crt')));
   });
 
   it('a missing patch directory or a broken patch file is a config error (exit 3) before any phase writes a file', async (t) => {
