@@ -28,7 +28,7 @@ async function lifecycleSpec(g: GlobalOptions, o: CommonOpts, fx: RealEffects): 
   const file = o.config !== undefined ? await readConfigFile(o.config) : undefined;
   const host = await gatherHostFacts(fx);
   void g;
-  return loadNodeSpec(fx, host, { command: 'certs', file, flags: o.certDir !== undefined ? { certDir: o.certDir } : {}, unknownNode: 'defaults' });
+  return loadNodeSpec(fx, host, { command: 'certs', file, flags: o.certDir !== undefined ? { 'cert-dir': o.certDir } : {}, unknownNode: 'defaults' });
 }
 
 function sourceText(ls: NodeSpec): string {
