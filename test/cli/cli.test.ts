@@ -400,6 +400,38 @@ describe('kubeboot CLI', () => {
     assert.match(r.stderr, /InitConfiguration.localAPIEndpoint.advertiseAddress: ip address is not valid/);
   });
 
+  it('config validate does not say plain "ok" for a KubeletConfiguration the kubelet will refuse: it warns about each problem (text and json)', async (t) => {
+    const kubelet = `---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: systemdd
+failSwapOn: "false"
+healthzPort: 70000
+cgroupDrivr: systemd
+`;
+    const f = writeConfig(tempDir(t), GOOD + kubelet);
+    const r = await runCli(['config', 'validate', '--config', f]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /^ok:/m);
+    assert.match(r.stdout, /: the kubeadm configuration is valid \(Kubernetes v1\.36\.5\), but the kubelet will refuse its KubeletConfiguration: 4 problems, in the warnings above$/m);
+    for (const w of [
+      '[WARNING] KubeletConfiguration.cgroupDriver: invalid value "systemdd": the kubelet accepts systemd, cgroupfs',
+      '[WARNING] KubeletConfiguration.failSwapOn: expected a boolean (true or false), got string "false"; the kubelet cannot read the file',
+      '[WARNING] KubeletConfiguration.healthzPort: 70000 is not a port number (0-65535)',
+      '[WARNING] KubeletConfiguration: unknown field "cgroupDrivr" (did you mean "cgroupDriver"?); the kubelet will reject it',
+    ]) assert.ok(r.stderr.split('\n').includes(w), `missing ${w}\n${r.stderr}`);
+    const j = await runCli(['config', 'validate', '--config', f, '--output', 'json']);
+    assert.equal(j.code, 0, j.stderr);
+    const data = (JSON.parse(j.stdout.trim()) as { data: { valid: boolean; kubeletConfigurationProblems: string[] } }).data;
+    assert.equal(data.kubeletConfigurationProblems.length, 4);
+    // a KubeletConfiguration the kubelet accepts: plain ok
+    const good = writeConfig(tempDir(t), `${GOOD}---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: cgroupfs\nfailSwapOn: false\n`);
+    const ok = await runCli(['config', 'validate', '--config', good]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^ok: .* is a valid configuration \(Kubernetes v1\.36\.5\)$/m);
+    assert.equal(ok.stderr, '');
+  });
+
   it('config migrate turns v1beta3 into v1beta4 that validates, and never overwrites a file', async (t) => {
     const dir = tempDir(t);
     const old = path.join(dir, 'old.yaml');
