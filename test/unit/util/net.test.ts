@@ -172,7 +172,7 @@ describe('the advertise address as kubeadm sets it (ip.String() of what it parse
   it('an IPv4-mapped address is its IPv4 address; IPv6 is in RFC 5952 form', async () => {
     const { buildSpec } = await import('../../../src/config/load.js');
     const { TEST_HOST } = await import('../../helpers/host.js');
-    assert.equal(buildSpec(undefined, { advertiseAddress: '::ffff:192.0.2.10' }, TEST_HOST, 'flags').spec.advertiseAddress, '192.0.2.10');
-    assert.equal(buildSpec(undefined, { advertiseAddress: 'FD00:0:0::10' }, TEST_HOST, 'flags').spec.advertiseAddress, 'fd00::10');
+    assert.equal(buildSpec(undefined, { 'apiserver-advertise-address': '::ffff:192.0.2.10' }, TEST_HOST, 'flags').spec.advertiseAddress, '192.0.2.10');
+    assert.equal(buildSpec(undefined, { 'apiserver-advertise-address': 'FD00:0:0::10' }, TEST_HOST, 'flags').spec.advertiseAddress, 'fd00::10');
   });
 });
