@@ -1,7 +1,7 @@
 /** The built CLI as a user meets it: help, flags, errors, output modes, config commands. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -304,14 +304,21 @@ describe('kubeboot CLI', () => {
       staged = mkdtempSync(path.join(tmpdir(), 'kubeboot-test-install-'));
       chmodSync(staged, 0o755);
       stageInstall(staged);
+      // a node binary the user may not run (another Node.js version under root's 0700 home): stage a copy too
+      if (spawnSync(process.execPath, ['-e', '0'], { uid: 65534, gid: 65534 }).status !== 0) {
+        mkdirSync(path.join(staged, 'bin'), { mode: 0o755 });
+        copyFileSync(process.execPath, path.join(staged, 'bin', 'node'));
+        chmodSync(path.join(staged, 'bin', 'node'), 0o755);
+      }
     }
     const cli = asRoot ? path.join(staged as string, 'dist', 'src', 'cli', 'main.js') : CLI;
+    const nodeBin = asRoot && existsSync(path.join(staged as string, 'bin', 'node')) ? path.join(staged as string, 'bin', 'node') : process.execPath;
     const home = path.join(stage, 'home');
     mkdirSync(home, { mode: 0o777 });
     chmodSync(home, 0o777);
     const argv = args(stage);
     return new Promise((res) => {
-      const c = spawn(process.execPath, [cli, ...argv], { ...(asRoot ? { uid: 65534, gid: 65534 } : {}), env: cleanEnv({ HOME: home }) });
+      const c = spawn(nodeBin, [cli, ...argv], { ...(asRoot ? { uid: 65534, gid: 65534 } : {}), env: cleanEnv({ HOME: home }) });
       let out = '';
       let err = '';
       c.stdout.on('data', (d: Buffer) => (out += d));
