@@ -69,8 +69,11 @@ export class WaitTimeoutError extends KubebootError {
 
 /** A failure inside a phase that is not the user's input (exit 1 once wrapped by the runner). */
 export class OperationError extends KubebootError {
-  constructor(message: string, opts: ErrorOptions = {}) {
+  /** one line per thing that failed, printed under the message (like ConfigError's issues) */
+  readonly issues: readonly string[];
+  constructor(message: string, opts: ErrorOptions & { issues?: readonly string[] } = {}) {
     super(message, ExitCode.phase, opts);
+    this.issues = opts.issues ?? [];
   }
 }
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { gatherHostFacts } from '../effects/host.js';
 import { RealEffects } from '../effects/real.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, OperationError } from '../errors.js';
 import { checkExpiration, expirationJson, expirationTables, itemCertPath } from '../pki/expiration.js';
 import { loadNodeSpec, type NodeSpec } from '../node/spec.js';
 import { CONTROL_PLANE_COMPONENTS } from '../components.js';
@@ -54,21 +54,28 @@ export async function runCheckExpiration(cmd: Command): Promise<void> {
     // kubeadm's document on stdout, nothing else; warnings on stderr
     for (const w of warnings) stderr.write(`[check-expiration] WARNING: ${w}\n`);
     stdout.write(format === 'json' ? expirationJson(report.info) : toYaml(report.info));
-    return;
-  }
-  if (g.output === 'json' && format === undefined) {
+  } else if (g.output === 'json') {
     const reporter = makeReporter(g);
     const out = new Output(reporter);
     out.log('check-expiration', `Reading the configuration from ${sourceText(ls)}`);
     for (const w of warnings) out.warn(`[check-expiration] WARNING: ${w}`);
     out.emit({ type: 'result', command: 'certs check-expiration', data: { ...report.info } });
     reporter.close?.();
-    return;
+  } else {
+    // kubeadm prints where the configuration came from only when it did not come from --config
+    if (o.config === undefined) stdout.write(`[check-expiration] Reading the configuration from ${sourceText(ls)}\n\n`);
+    stdout.write(expirationTables(report.info));
+    for (const w of warnings) stderr.write(`[check-expiration] WARNING: ${w}\n`);
   }
-  // kubeadm prints where the configuration came from only when it did not come from --config
-  if (o.config === undefined) stdout.write(`[check-expiration] Reading the configuration from ${sourceText(ls)}\n\n`);
-  stdout.write(expirationTables(report.info));
-  for (const w of warnings) stderr.write(`[check-expiration] WARNING: ${w}\n`);
+  // the whole report is out; a file that is there but unreadable is not "missing": the check failed (kubeadm stops
+  // at the first such file with an error)
+  if (report.unreadable.length > 0) {
+    const n = report.unreadable.length;
+    throw new OperationError(`${n} certificate file${n === 1 ? '' : 's'} could not be read, so ${n === 1 ? 'its' : 'their'} expiration is unknown`, {
+      issues: report.unreadable,
+      hint: 'restore the file from a backup, or move it aside and run the init phase that writes it (kubeboot init phase certs <name> or kubeboot init phase kubeconfig <name>, with the configuration the node was set up with)',
+    });
+  }
 }
 
 /** The message after a renewal: which components read the renewed files. */

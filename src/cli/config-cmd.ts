@@ -1,6 +1,7 @@
 /** `kubeboot config print init-defaults | validate | migrate` and `kubeboot version`. */
 import type { Command } from 'commander';
 import { buildSpec, parseConfigText } from '../config/load.js';
+import { kubeletConfigWarnings } from '../config/kubelet-fields.js';
 import { API_V1BETA4 } from '../config/api.js';
 import { RealEffects } from '../effects/real.js';
 import { gatherHostFacts, type HostFacts } from '../effects/host.js';
@@ -50,11 +51,19 @@ export async function validateConfig(cmd: Command): Promise<void> {
   const parsed = await parseConfigText(file.text, file.path);
   const host = await gatherHostFacts(new RealEffects(g.root));
   const { spec, warnings } = buildSpec(parsed, {}, host, file.path);
-  for (const w of [...parsed.warnings, ...warnings]) process.stderr.write(`[WARNING] ${w}\n`);
+  const all = [...parsed.warnings, ...warnings];
+  for (const w of all) process.stderr.write(`[WARNING] ${w}\n`);
+  // what the kubelet will refuse at start is not "ok", although kubeadm (and init) only warn about it
+  const kubelet = parsed.kubelet ? kubeletConfigWarnings(parsed.kubelet) : [];
+  const version = `Kubernetes ${spec.kubernetesVersion}`;
+  const text =
+    kubelet.length > 0
+      ? `${file.path}: the kubeadm configuration is valid (${version}), but the kubelet will refuse its KubeletConfiguration: ${kubelet.length} problem${kubelet.length === 1 ? '' : 's'}, in the warnings above\n`
+      : `ok: ${file.path} is a valid configuration (${version})${all.length > 0 ? `, with ${all.length} warning${all.length === 1 ? '' : 's'} (above)` : ''}\n`;
   emit(
     g,
-    `ok: ${file.path} is a valid configuration (Kubernetes ${spec.kubernetesVersion})\n`,
-    { file: file.path, valid: true, kubernetesVersion: spec.kubernetesVersion, warnings: [...parsed.warnings, ...warnings] },
+    text,
+    { file: file.path, valid: true, kubernetesVersion: spec.kubernetesVersion, warnings: all, kubeletConfigurationProblems: kubelet },
     'config validate',
   );
 }

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { FLAGS, FlagError, allowedWithConfig, flagDef, parseFlagValue, type ConfigFlags, type FlagValue } from '../config/flags.js';
+import { FLAGS, FlagError, allowedWithConfig, flagDef, parseFlagValue, type ConfigFlags, type FlagDef, type FlagValue } from '../config/flags.js';
 
 export interface GlobalOptions {
   root: string;
@@ -61,6 +61,16 @@ export function checkConfigMixing(cmd: Command): void {
   }
 }
 
+/** Parses a raw value by the flag table; a bad value is a ConfigError (exit 3) that names the flag. */
+export function parseFlagOrConfigError(def: FlagDef, raw: unknown): FlagValue {
+  try {
+    return parseFlagValue(def, raw);
+  } catch (err) {
+    if (err instanceof FlagError) throw new ConfigError(err.message, [], err.hint ? { hint: err.hint } : {});
+    throw err;
+  }
+}
+
 /** A flag's value as the user typed it, parsed by the flag table; undefined when not given. Errors are exit 3. */
 export function flagValue(cmd: Command, name: string): FlagValue | undefined {
   const def = flagDef(name);
@@ -69,12 +79,7 @@ export function flagValue(cmd: Command, name: string): FlagValue | undefined {
   if (raw === undefined) return undefined;
   // a negated flag (--no-rollback) has commander's default true: only an explicit --no-x counts as given
   if (def.kind === 'negated' && cmd.getOptionValueSource(key) !== 'cli') return undefined;
-  try {
-    return parseFlagValue(def, raw);
-  } catch (err) {
-    if (err instanceof FlagError) throw new ConfigError(err.message, [], err.hint ? { hint: err.hint } : {});
-    throw err;
-  }
+  return parseFlagOrConfigError(def, raw);
 }
 
 /** The given flags of this command that fill config fields (the flag table's paths), parsed. */

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import type { Phase } from '../workflow/phase.js';
 import { COMPONENT_TABLE, STATIC_POD_COMPONENTS } from '../components.js';
 import { INIT_FLAGS, flagDef, type FlagDef } from '../config/flags.js';
+import { parseFlagOrConfigError } from './options.js';
 
 export const KUBEBOOT_VERSION = '0.1.0';
 
@@ -11,6 +12,8 @@ function addFlag(cmd: Command, def: FlagDef, description?: string, required = fa
   const flags = def.kind === 'boolean' || def.kind === 'negated' ? long : `${long} <${def.placeholder ?? 'value'}>`;
   const opt = new Option(def.short ? `-${def.short}, ${flags}` : flags, description ?? def.description);
   if (def.defaultText) opt.default(undefined, def.defaultText);
+  // a path is checked as commander reads it, whoever reads the option later: `--root --dry-run` never runs
+  if (def.kind === 'path') opt.argParser((v: string) => parseFlagOrConfigError(def, v) as string);
   if (required) opt.makeOptionMandatory();
   cmd.addOption(opt);
 }
@@ -77,8 +80,9 @@ export async function buildProgram(): Promise<Command> {
   const { INIT_PHASES, RESET_PHASES } = await import('../../phases/index.js');
   const program = new Command('kubeboot')
     .description('A kubeadm-style control-plane bootstrapper: PKI, kubeconfigs, static pod manifests, kubelet start, and a wait that explains failures.')
-    .version(KUBEBOOT_VERSION, '--version', 'print the kubeboot version')
-    .option('--root <DIR>', 'write every file under DIR (paths inside files stay host paths; needs no root privileges)')
+    .version(KUBEBOOT_VERSION, '--version', 'print the kubeboot version');
+  addFlag(program, flagDef('root'));
+  program
     .addOption(new Option('--output <FORMAT>', 'output format').choices(['text', 'json']).default('text'))
     .option('-v, --verbose', 'say more: phase timings, every file, stack traces on errors')
     .showHelpAfterError(false)

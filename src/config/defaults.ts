@@ -59,16 +59,31 @@ export function applyDefaults(
     );
     nr.criSocket = `unix://${nr.criSocket}`;
   }
+  // a probe that could not look (a non-root user and containerd's 0700 /run/containerd) is taken as absent: say so
+  const unprobed = host.unprobed ?? [];
+  const socketPath = (s: string) => s.slice('unix://'.length);
+  const unchecked = KNOWN_CRI_SOCKETS.filter((s) => unprobed.some((u) => u.path === socketPath(s)));
   if (nr.criSocket === undefined || nr.criSocket === '') {
     if (host.criSockets.length === 1) nr.criSocket = host.criSockets[0];
-    else {
+    else if (host.criSockets.length === 0 && unchecked.length > 0) {
+      // kubeadm's DetectCRISocket takes a socket it cannot stat as absent; one that may be there is the better guess
+      nr.criSocket = unchecked[0];
+      const why = unchecked.map((s) => `${socketPath(s)} (${unprobed.find((u) => u.path === socketPath(s))?.reason})`).join(', ');
+      warnings.push(
+        `could not check for a CRI socket at ${why}; using ${nr.criSocket} (run as root, or set nodeRegistration.criSocket or --cri-socket to choose)`,
+      );
+    } else {
       nr.criSocket = KNOWN_CRI_SOCKETS[0];
       warnings.push(
         host.criSockets.length === 0
-          ? `no CRI socket found at ${KNOWN_CRI_SOCKETS.map((s) => s.slice('unix://'.length)).join(', ')}; using ${nr.criSocket} (set nodeRegistration.criSocket or --cri-socket to choose)`
+          ? `no CRI socket found at ${KNOWN_CRI_SOCKETS.map(socketPath).join(', ')}; using ${nr.criSocket} (set nodeRegistration.criSocket or --cri-socket to choose)`
           : `found multiple CRI endpoints (${host.criSockets.join(', ')}); using ${nr.criSocket} (set nodeRegistration.criSocket or --cri-socket to choose)`,
       );
     }
+  }
+  for (const u of unprobed) {
+    if (KNOWN_CRI_SOCKETS.some((s) => socketPath(s) === u.path)) continue;
+    warnings.push(`could not look at ${u.path} (${u.reason}); taken as absent (run as root to see the host as it is)`);
   }
   nr.imagePullPolicy ??= DEFAULTS.imagePullPolicy;
   nr.imagePullSerial ??= true;

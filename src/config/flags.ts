@@ -43,6 +43,8 @@ const D = {
 };
 
 const TABLE = [
+  // global (every command): where files go
+  { name: 'root', kind: 'path', placeholder: 'DIR', description: 'write every file under DIR (paths inside files stay host paths; needs no root privileges)' },
   { name: 'config', kind: 'path', placeholder: 'FILE', description: 'Path to a kubeadm configuration file (kubeadm.k8s.io/v1beta4 or v1beta3).', withConfig: true },
   { name: 'cert-dir', kind: 'path', placeholder: 'DIR', description: 'The path where to save and store the certificates.', defaultText: '/etc/kubernetes/pki', path: 'ClusterConfiguration.certificatesDir' },
   { name: 'apiserver-advertise-address', kind: 'string', placeholder: 'IP', description: "The IP address the API Server will advertise it's listening on. If not set the default network interface will be used.", path: 'InitConfiguration.localAPIEndpoint.advertiseAddress' },
@@ -161,8 +163,22 @@ export function parseFlagValue(def: FlagDef, raw: unknown): FlagValue {
     case 'boolean':
     case 'negated':
       return Boolean(raw);
-    case 'string':
     case 'path': {
+      // `--root $ROOT --dry-run` with ROOT unset gives --root the next flag: a path never starts with "-" (write
+      // ./-x for a file named so), and an empty one is a variable that was not set, never "the default"
+      const v = String(raw);
+      if (v.trim() === '') {
+        throw new FlagError(`${flag}: empty path: give the ${def.placeholder === 'DIR' ? 'directory' : 'file'} (an empty value is never taken as the default)`, `in a script, check that the variable you pass to ${flag} is set`);
+      }
+      if (v.startsWith('-')) {
+        throw new FlagError(
+          `${flag}: "${v}" looks like a flag, not a path: ${flag} takes a ${def.placeholder === 'DIR' ? 'directory' : 'file'} (write ./${v} for a name that starts with "-")`,
+          `in a script, check that the variable you pass to ${flag} is set: \`${flag} $X ${v}\` with X empty gives ${flag} the next argument`,
+        );
+      }
+      return v;
+    }
+    case 'string': {
       const v = String(raw);
       if (def.choices && !def.choices.includes(v)) {
         throw new FlagError(`${def.shortOnly ? `-${def.name}` : flag}: invalid value "${v}": valid values are ${def.choices.join(', ')}`);

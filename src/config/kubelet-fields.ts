@@ -2,8 +2,11 @@
  * Light checks of a KubeletConfiguration (kubelet.config.k8s.io/v1beta1) document.
  *
  * kubeadm decodes this document strictly and only warns about fields it does not know; the kubelet
- * itself refuses them when it starts. kubeboot does the same: it reports, it does not fail.
+ * itself refuses them when it starts. kubeboot does the same: it reports, it does not fail. Beyond unknown
+ * fields it warns about what the kubelet refuses at start: a known field of the wrong type (its decoder fails),
+ * a value outside what the kubelet's validation accepts (a port, a percentage, cgroupDriver, the manager policies).
  */
+import { parseDurationNs } from '../util/duration.js';
 
 /**
  * Top-level field names of KubeletConfiguration v1beta1, taken from the json tags of the struct in
@@ -175,7 +178,121 @@ function shown(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'a list' : v !== null && typeof v === 'object' ? 'a mapping' : String(v);
 }
 
-/** Warnings (never errors) for a KubeletConfiguration document: unknown top-level fields and bad port values. */
+/** The JSON type of each top-level field the kubelet's decoder insists on (types.go); fields not listed are not checked. */
+type FieldType = 'bool' | 'int' | 'number' | 'string' | 'duration' | 'list' | 'mapping';
+const FIELD_TYPES: Readonly<Record<FieldType, readonly string[]>> = {
+  bool: [
+    'enableServer', 'rotateCertificates', 'serverTLSBootstrap', 'enableDebuggingHandlers', 'enableContentionProfiling',
+    'cgroupsPerQOS', 'singleProcessOOMKill', 'runOnce', 'cpuCFSQuota', 'serializeImagePulls', 'enableControllerAttachDetach',
+    'protectKernelDefaults', 'makeIPTablesUtilChains', 'failSwapOn', 'kernelMemcgNotification', 'enableSystemLogHandler',
+    'enableSystemLogQuery', 'enableProfilingHandler', 'enableDebugFlagsHandler', 'seccompDefault', 'registerNode',
+    'localStorageCapacityIsolation', 'failCgroupV1', 'mergeDefaultEvictionSettings',
+  ],
+  // port, readOnlyPort and healthzPort have their own check below
+  int: [
+    'registryPullQPS', 'registryBurst', 'eventRecordQPS', 'eventBurst', 'oomScoreAdj', 'nodeLeaseDurationSeconds',
+    'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent', 'maxPods', 'podPidsLimit', 'nodeStatusMaxImages',
+    'maxOpenFiles', 'kubeAPIQPS', 'kubeAPIBurst', 'maxParallelImagePulls', 'evictionMaxPodGracePeriod', 'podsPerCore',
+    'iptablesMasqueradeBit', 'iptablesDropBit', 'containerLogMaxFiles', 'containerLogMaxWorkers',
+  ],
+  number: ['memoryThrottlingFactor'],
+  string: [
+    'staticPodPath', 'podLogsDir', 'staticPodURL', 'address', 'tlsCertFile', 'tlsPrivateKeyFile', 'tlsMinVersion',
+    'healthzBindAddress', 'clusterDomain', 'kubeletCgroups', 'systemCgroups', 'cgroupRoot', 'cgroupDriver',
+    'cpuManagerPolicy', 'memoryManagerPolicy', 'topologyManagerPolicy', 'topologyManagerScope', 'hairpinMode', 'podCIDR',
+    'resolvConf', 'contentType', 'containerLogMaxSize', 'configMapAndSecretChangeDetectionStrategy', 'reservedSystemCPUs',
+    'showHiddenMetricsForVersion', 'systemReservedCgroup', 'kubeReservedCgroup', 'volumePluginDir', 'providerID',
+    'containerRuntimeEndpoint', 'imageServiceEndpoint',
+  ],
+  duration: [
+    'syncFrequency', 'fileCheckFrequency', 'httpCheckFrequency', 'streamingConnectionIdleTimeout', 'nodeStatusUpdateFrequency',
+    'nodeStatusReportFrequency', 'imageMinimumGCAge', 'imageMaximumGCAge', 'volumeStatsAggPeriod', 'cpuManagerReconcilePeriod',
+    'runtimeRequestTimeout', 'cpuCFSQuotaPeriod', 'evictionPressureTransitionPeriod', 'containerLogMonitorInterval',
+    'shutdownGracePeriod', 'shutdownGracePeriodCriticalPods',
+  ],
+  list: [
+    'tlsCipherSuites', 'clusterDNS', 'enforceNodeAllocatable', 'allowedUnsafeSysctls', 'registerWithTaints',
+    'shutdownGracePeriodByPodPriority', 'reservedMemory',
+  ],
+  mapping: [
+    'staticPodURLHeader', 'authentication', 'authorization', 'cpuManagerPolicyOptions', 'topologyManagerPolicyOptions',
+    'qosReserved', 'evictionHard', 'evictionSoft', 'evictionSoftGracePeriod', 'evictionMinimumReclaim', 'featureGates',
+    'memorySwap', 'systemReserved', 'kubeReserved', 'logging', 'crashLoopBackOff', 'tracing', 'userNamespaces',
+  ],
+};
+const TYPE_OF: ReadonlyMap<string, FieldType> = new Map(
+  (Object.entries(FIELD_TYPES) as [FieldType, readonly string[]][]).flatMap(([t, names]) => names.map((n) => [n, t] as const)),
+);
+const EXPECTED: Readonly<Record<FieldType, string>> = {
+  bool: 'a boolean (true or false)',
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  duration: 'a duration such as 1m0s',
+  list: 'a list',
+  mapping: 'a mapping',
+};
+
+function hasType(v: unknown, t: FieldType): boolean {
+  switch (t) {
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'int':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'string':
+      return typeof v === 'string';
+    case 'duration':
+      return typeof v === 'string' && parseDurationNs(v) !== undefined;
+    case 'list':
+      return Array.isArray(v);
+    case 'mapping':
+      return v !== null && typeof v === 'object' && !Array.isArray(v);
+  }
+}
+
+/**
+ * Values the kubelet accepts for a field, where it accepts only a few (its validation, or the manager that reads it).
+ * "" is accepted everywhere: the kubelet's defaulting fills it.
+ */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  cgroupDriver: ['systemd', 'cgroupfs'],
+  hairpinMode: ['promiscuous-bridge', 'hairpin-veth', 'none'],
+  cpuManagerPolicy: ['none', 'static'],
+  memoryManagerPolicy: ['None', 'Static'],
+  topologyManagerPolicy: ['none', 'best-effort', 'restricted', 'single-numa-node'],
+  topologyManagerScope: ['container', 'pod'],
+  configMapAndSecretChangeDetectionStrategy: ['Get', 'Cache', 'Watch'],
+};
+
+/** Integer ranges of the kubelet's validation (pkg/kubelet/apis/config/validation). */
+const RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  imageGCHighThresholdPercent: [0, 100],
+  imageGCLowThresholdPercent: [0, 100],
+  oomScoreAdj: [-1000, 1000],
+  iptablesMasqueradeBit: [0, 31],
+  iptablesDropBit: [0, 31],
+  nodeLeaseDurationSeconds: [0, Number.MAX_SAFE_INTEGER], // 0 is defaulted to 40
+  eventBurst: [0, Number.MAX_SAFE_INTEGER],
+  eventRecordQPS: [0, Number.MAX_SAFE_INTEGER],
+  kubeAPIBurst: [0, Number.MAX_SAFE_INTEGER],
+  kubeAPIQPS: [0, Number.MAX_SAFE_INTEGER],
+  maxOpenFiles: [0, Number.MAX_SAFE_INTEGER],
+  maxPods: [0, Number.MAX_SAFE_INTEGER],
+  podsPerCore: [0, Number.MAX_SAFE_INTEGER],
+  registryBurst: [0, Number.MAX_SAFE_INTEGER],
+  registryPullQPS: [0, Number.MAX_SAFE_INTEGER],
+};
+
+function rangeText([lo, hi]: readonly [number, number]): string {
+  return hi === Number.MAX_SAFE_INTEGER ? `at least ${lo}` : `${lo}-${hi}`;
+}
+
+/**
+ * Warnings (never errors) for a KubeletConfiguration document: unknown top-level fields, known fields of the wrong
+ * type, bad port values, values outside what the kubelet accepts. Each is something the kubelet refuses at start.
+ */
 export function kubeletConfigWarnings(doc: Record<string, unknown>): string[] {
   const warnings: string[] = [];
   for (const key of Object.keys(doc)) {
@@ -192,6 +309,39 @@ export function kubeletConfigWarnings(doc: Record<string, unknown>): string[] {
     const min = field === 'port' ? 1 : 0;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 65535) {
       warnings.push(`KubeletConfiguration.${field}: ${shown(v)} is not a port number (${min}-65535)`);
+    }
+  }
+  // YAML null leaves a field unset for the kubelet's decoder, as for kubeadm's documents
+  const present = (k: string) => Object.hasOwn(doc, k) && doc[k] !== null && doc[k] !== undefined;
+  const typed = (k: string) => present(k) && hasType(doc[k], TYPE_OF.get(k) as FieldType);
+  for (const [field, t] of TYPE_OF) {
+    if (!present(field) || hasType(doc[field], t)) continue;
+    const got = typeof doc[field] === 'string' ? `string ${JSON.stringify(doc[field])}` : typeof doc[field] === 'object' ? shown(doc[field]) : `${typeof doc[field]} ${shown(doc[field])}`;
+    warnings.push(`KubeletConfiguration.${field}: expected ${EXPECTED[t]}, got ${got}; the kubelet cannot read the file`);
+  }
+  for (const [field, allowed] of Object.entries(ALLOWED)) {
+    if (typed(field) && doc[field] !== '' && !allowed.includes(doc[field] as string)) {
+      warnings.push(`KubeletConfiguration.${field}: invalid value ${JSON.stringify(doc[field])}: the kubelet accepts ${allowed.join(', ')}`);
+    }
+  }
+  for (const [field, range] of Object.entries(RANGES)) {
+    const v = doc[field] as number;
+    if (typed(field) && (v < range[0] || v > range[1])) warnings.push(`KubeletConfiguration.${field}: ${v} is out of range (${rangeText(range)})`);
+  }
+  // the kubelet's defaults are 85 and 80; one given alone is compared with the other's default
+  const [hasHigh, hasLow] = [typed('imageGCHighThresholdPercent'), typed('imageGCLowThresholdPercent')];
+  const high = hasHigh ? (doc['imageGCHighThresholdPercent'] as number) : 85;
+  const low = hasLow ? (doc['imageGCLowThresholdPercent'] as number) : 80;
+  if ((hasHigh || hasLow) && low >= high) {
+    warnings.push(
+      `KubeletConfiguration.imageGCLowThresholdPercent: ${low}${hasLow ? '' : ' (the default)'} must be less than imageGCHighThresholdPercent (${high}${hasHigh ? '' : ', the default'})`,
+    );
+  }
+  const swap = doc['memorySwap'];
+  if (typed('memorySwap')) {
+    const behavior = (swap as Record<string, unknown>)['swapBehavior'];
+    if (behavior !== undefined && behavior !== null && behavior !== '' && behavior !== 'NoSwap' && behavior !== 'LimitedSwap') {
+      warnings.push(`KubeletConfiguration.memorySwap.swapBehavior: invalid value ${shown(behavior)}: the kubelet accepts NoSwap, LimitedSwap`);
     }
   }
   return warnings;

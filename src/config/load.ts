@@ -43,10 +43,16 @@ export interface ParsedDocuments {
   apiVersion: string | undefined;
   warnings: string[];
   /**
-   * Unknown fields found by the strict schema. They are reported together with the semantic problems that
-   * buildSpec finds in the rest of the file, so that a typo does not hide every other problem.
+   * Every problem found in the documents themselves: unknown fields, wrong types, unknown kinds, duplicates. buildSpec
+   * reports them together with the semantic problems it finds in the rest of the file, so that one problem does not
+   * hide the others: never use the documents without buildSpec when this is set.
    */
   pendingIssues?: Issue[];
+  /**
+   * Fields (`InitConfiguration.a.b`) left out because their value had the wrong type, or whole kinds that could not be
+   * read: buildSpec drops its semantic problems there, which would be about the defaults that took their place.
+   */
+  unchecked?: string[];
 }
 
 // ---- unknown-field suggestions: every field name the schemas know ----
@@ -117,9 +123,9 @@ function pathText(prefix: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-function zodIssues(S: Schemas, kind: string, err: z.ZodError): Issue[] {
+function zodIssues(S: Schemas, kind: string, issues: readonly z.core.$ZodIssue[]): Issue[] {
   const out: Issue[] = [];
-  for (const iss of err.issues) {
+  for (const iss of issues) {
     if (iss.code === 'unrecognized_keys') {
       for (const key of iss.keys) {
         const sug = suggestField(S, key);
@@ -155,6 +161,38 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/**
+ * YAML null for a field (`apiServer:` with every child commented out) is what kubeadm's decoder makes of it: the field
+ * stays unset, as if it were absent. Null items of a list stay (they are a type error).
+ */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
+  }
+  return v;
+}
+
+/**
+ * Where a type problem is cut out of a document so that the rest can be checked: the field itself, or for a missing
+ * required field its parent; a problem inside a list cuts the whole list (its indexes would shift otherwise).
+ */
+function cutPath(iss: z.core.$ZodIssue): PropertyKey[] {
+  let p: PropertyKey[] = [...iss.path];
+  if (iss.code === 'invalid_type' && iss.input === undefined) p = p.slice(0, -1);
+  const firstIndex = p.findIndex((x) => typeof x === 'number');
+  return firstIndex >= 0 ? p.slice(0, firstIndex) : p;
+}
+
+function removeAt(doc: unknown, path: readonly PropertyKey[]): void {
+  let node = doc as Record<string, unknown> | undefined;
+  for (const seg of path.slice(0, -1)) {
+    const next = node?.[seg as string];
+    node = next !== null && typeof next === 'object' ? (next as Record<string, unknown>) : undefined;
+  }
+  if (node && Object.hasOwn(node, path[path.length - 1] as string)) delete node[path[path.length - 1] as string];
+}
+
 /** Parses and type-checks the documents of one config file; v1beta3 is converted to v1beta4. */
 export async function parseConfigText(text: string, fileName: string): Promise<ParsedDocuments> {
   const { parseYamlDocuments } = await import('../render/yaml.js');
@@ -169,14 +207,42 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   }
   const issues: Issue[] = [];
   const warnings: string[] = [];
+  const unchecked: string[] = [];
   let init: InitV1beta4 | undefined;
   let cluster: ClusterV1beta4 | undefined;
   let kubelet: Record<string, unknown> | undefined;
   let kubeProxy: Record<string, unknown> | undefined;
   const apiVersions = new Set<string>();
   let v3Timeout: string | undefined;
-  const pending: Issue[] = [];
   if (docs.length === 0) issues.push({ path: 'document 1', message: 'the file holds no YAML document' });
+  type Result = { success: true; data: unknown } | { success: false; error: z.ZodError };
+  /**
+   * Type-checks one kubeadm document and keeps going after a problem: unknown fields are reported and left out, null
+   * fields are unset (as in kubeadm), and a field of the wrong type is reported and cut out, so that the rest of the
+   * document still reaches buildSpec's semantic checks. Undefined data: nothing of the document could be used.
+   */
+  const check = (schema: z.ZodType, doc: object, kind: string): unknown => {
+    const parse = (d: unknown) => schema.safeParse(d, { reportInput: true }) as Result;
+    const first = parse(doc);
+    if (first.success) return first.data;
+    issues.push(...zodIssues(S, kind, first.error.issues.filter((i) => i.code === 'unrecognized_keys')));
+    let current = withoutNulls(withoutUnknownKeys(doc, first.error));
+    for (let round = 0; round < 10; round++) {
+      const r = parse(current);
+      if (r.success) return r.data;
+      issues.push(...zodIssues(S, kind, r.error.issues));
+      current = structuredClone(current);
+      for (const iss of r.error.issues) {
+        const cut = cutPath(iss);
+        if (cut.length === 0) break;
+        removeAt(current, cut);
+        unchecked.push(pathText(kind, cut));
+      }
+      if (r.error.issues.some((iss) => cutPath(iss).length === 0)) break;
+    }
+    unchecked.push(kind);
+    return undefined;
+  };
   docs.forEach((doc, i) => {
     const where = `document ${i + 1}`;
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -194,6 +260,7 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
         path: `${where}.apiVersion`,
         message: `unknown apiVersion "${apiVersion}": supported are ${Object.keys(KNOWN_KINDS).join(', ')}`,
       });
+      if (kind === 'InitConfiguration' || kind === 'ClusterConfiguration') unchecked.push(kind);
       return;
     }
     if (!kinds.includes(kind)) {
@@ -212,32 +279,17 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
       return;
     }
     apiVersions.add(apiVersion);
-    type Result = { success: true; data: unknown } | { success: false; error: z.ZodError };
-    const check = (schema: z.ZodType): Result => {
-      const r = schema.safeParse(doc, { reportInput: true }) as Result;
-      // Only unknown fields: report them, and go on with the rest of the document so that buildSpec can
-      // report the other problems in the same run.
-      if (!r.success && r.error.issues.every((i) => i.code === 'unrecognized_keys')) {
-        const again = schema.safeParse(withoutUnknownKeys(doc, r.error), { reportInput: true }) as Result;
-        if (again.success) {
-          pending.push(...zodIssues(S, kind, r.error));
-          return again;
-        }
-      }
-      return r;
-    };
     if (kind === 'InitConfiguration') {
       if (init) dup();
-      const r = check(apiVersion === API_V1BETA4 ? S.initV1beta4 : S.initV1beta3);
-      if (!r.success) issues.push(...zodIssues(S, kind, r.error));
-      else init = apiVersion === API_V1BETA4 ? (r.data as InitV1beta4) : convertInitV1beta3(r.data as InitV1beta3);
+      const data = check(apiVersion === API_V1BETA4 ? S.initV1beta4 : S.initV1beta3, doc, kind);
+      if (data !== undefined) init = apiVersion === API_V1BETA4 ? (data as InitV1beta4) : convertInitV1beta3(data as InitV1beta3);
     } else {
       if (cluster) dup();
-      const r = check(apiVersion === API_V1BETA4 ? S.clusterV1beta4 : S.clusterV1beta3);
-      if (!r.success) issues.push(...zodIssues(S, kind, r.error));
-      else if (apiVersion === API_V1BETA4) cluster = r.data as ClusterV1beta4;
+      const data = check(apiVersion === API_V1BETA4 ? S.clusterV1beta4 : S.clusterV1beta3, doc, kind);
+      if (data === undefined) return;
+      if (apiVersion === API_V1BETA4) cluster = data as ClusterV1beta4;
       else {
-        const c = convertClusterV1beta3(r.data as ClusterV1beta3);
+        const c = convertClusterV1beta3(data as ClusterV1beta3);
         cluster = c.cluster;
         v3Timeout = c.timeoutForControlPlane;
       }
@@ -246,7 +298,6 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   if (apiVersions.size > 1) {
     issues.push({ path: 'apiVersion', message: `all kubeadm documents must use one apiVersion, found ${[...apiVersions].join(' and ')}` });
   }
-  if (issues.length > 0) throw configError(fileName, issues, {});
   const apiVersion = apiVersions.size === 1 ? [...apiVersions][0] : undefined;
   // Like kubeadm, only warn about a doubtful KubeletConfiguration.
   if (kubelet) warnings.push(...kubeletConfigWarnings(kubelet));
@@ -266,7 +317,8 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
     kubeProxy,
     apiVersion,
     warnings,
-    ...(pending.length > 0 ? { pendingIssues: pending } : {}),
+    ...(issues.length > 0 ? { pendingIssues: issues } : {}),
+    ...(unchecked.length > 0 ? { unchecked } : {}),
   };
 }
 
@@ -292,7 +344,7 @@ function ms(text: string | undefined, fallback: number): number {
 
 /** Builds the spec from parsed documents (or none) plus flags; throws ConfigError with every issue. */
 export function buildSpec(
-  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion' | 'pendingIssues'> | undefined,
+  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion' | 'pendingIssues' | 'unchecked'> | undefined,
   flags: ConfigFlags,
   host: HostFacts,
   source: string,
@@ -306,15 +358,19 @@ export function buildSpec(
     flags,
   );
   const resolved = resolveVersion(clusterIn.kubernetesVersion);
-  const issues: Issue[] = [...(parsed?.pendingIssues ?? [])];
+  const semantic: Issue[] = [];
   let row: VersionRow = defaultVersionRow();
-  if (typeof resolved === 'string') issues.push({ path: 'ClusterConfiguration.kubernetesVersion', message: resolved });
+  if (typeof resolved === 'string') semantic.push({ path: 'ClusterConfiguration.kubernetesVersion', message: resolved });
   else {
     row = resolved.row;
     clusterIn.kubernetesVersion = resolved.version;
   }
   const d = applyDefaults(init, clusterIn, host, row.latestPatch);
-  issues.push(...validateDocuments(d.init, d.cluster, row));
+  semantic.push(...validateDocuments(d.init, d.cluster, row));
+  // a field cut out for its type was replaced by its default: a problem found there is about the default, not the file
+  const cut = parsed?.unchecked ?? [];
+  const under = (path: string, p: string) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`);
+  const issues: Issue[] = [...(parsed?.pendingIssues ?? []), ...semantic.filter((i) => !cut.some((p) => under(i.path, p)))];
   if (issues.length > 0) throw configError(source, issues, fromFlags);
 
   const c = d.cluster;

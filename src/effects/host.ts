@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import type { Effects } from './types.js';
+import type { Effects, FileInfo } from './types.js';
 
 export interface HostFacts {
   /** OS hostname, lowercased (kubeadm's default node name) */
@@ -29,6 +29,18 @@ export interface HostFacts {
    * whether the service is active; the file it writes while running answers the same without starting a process.
    */
   readonly systemdResolved: boolean;
+  /**
+   * Paths that could not be looked at (a non-root user and containerd's 0700 /run/containerd, say), with why. Each is
+   * taken as absent; config defaulting warns about them. A probe never fails the command.
+   */
+  readonly unprobed?: readonly HostProbeFailure[];
+}
+
+export interface HostProbeFailure {
+  /** the host path probed */
+  readonly path: string;
+  /** why it could not be looked at: "permission denied", or the error's message */
+  readonly reason: string;
 }
 
 /** What systemd-resolved writes while it runs: the upstream servers (the kubelet's resolvConf under kubeadm). */
@@ -54,6 +66,35 @@ function hexToIPv4(hex: string): string {
   return [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff].join('.');
 }
 
+/** Why a probe could not look at a path, in a few words. */
+export function probeFailureReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EACCES' || e?.code === 'EPERM') return 'permission denied';
+  return e instanceof Error ? e.message : String(err);
+}
+
+/**
+ * Looks at a path through the effects and never throws: a path kubeboot may not read (EACCES) is recorded in
+ * `failures` and taken as absent. Every disk probe of host-fact gathering goes through here.
+ */
+export async function probePath(fx: Effects, hostPath: string, failures: HostProbeFailure[]): Promise<FileInfo | undefined> {
+  try {
+    return await fx.stat(hostPath);
+  } catch (err) {
+    failures.push({ path: hostPath, reason: probeFailureReason(err) });
+    return undefined;
+  }
+}
+
+/** A fact from the OS that may throw in a sandbox (uv_interface_addresses, say): the fallback instead. */
+function osFact<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
 function readProc(p: string): string {
   try {
     return readFileSync(p, 'utf8');
@@ -73,7 +114,7 @@ function defaultRouteInterface(): string | undefined {
 }
 
 export function pickAddress(iface: string | undefined): string | undefined {
-  const all = os.networkInterfaces();
+  const all = osFact(() => os.networkInterfaces(), {});
   const candidates = iface ? [all[iface] ?? []] : Object.values(all).map((x) => x ?? []);
   for (const family of ['IPv4', 'IPv6'] as const) {
     for (const list of candidates) {
@@ -96,28 +137,30 @@ export function proxyEnvFrom(env: NodeJS.ProcessEnv): { name: string; value: str
 
 export async function gatherHostFacts(fx: Effects, env: NodeJS.ProcessEnv = process.env): Promise<HostFacts> {
   const iface = defaultRouteInterface();
+  const unprobed: HostProbeFailure[] = [];
   const [criSockets, existingCaDirs, resolved] = await Promise.all([
-    Promise.all(KNOWN_CRI_SOCKETS.map(async (s) => ((await fx.stat(s.slice('unix://'.length))) ? s : undefined))).then(
+    Promise.all(KNOWN_CRI_SOCKETS.map(async (s) => ((await probePath(fx, s.slice('unix://'.length), unprobed)) ? s : undefined))).then(
       (xs) => xs.filter((x): x is (typeof KNOWN_CRI_SOCKETS)[number] => x !== undefined),
     ),
-    Promise.all(OPTIONAL_CA_DIRS.map(async (d) => ((await fx.stat(d))?.kind === 'dir' ? d : undefined))).then((xs) =>
+    Promise.all(OPTIONAL_CA_DIRS.map(async (d) => ((await probePath(fx, d, unprobed))?.kind === 'dir' ? d : undefined))).then((xs) =>
       xs.filter((x): x is (typeof OPTIONAL_CA_DIRS)[number] => x !== undefined),
     ),
-    fx.stat(SYSTEMD_RESOLVED_UPSTREAM),
+    probePath(fx, SYSTEMD_RESOLVED_UPSTREAM, unprobed),
   ]);
   const swapLines = readProc('/proc/swaps').trim().split('\n').slice(1).filter((l) => l.trim());
   return {
-    hostname: os.hostname().toLowerCase(),
+    hostname: osFact(() => os.hostname(), 'localhost').toLowerCase(),
     defaultAddress: pickAddress(iface),
     criSockets,
     existingCaDirs,
     proxyEnv: proxyEnvFrom(env),
     uid: typeof process.getuid === 'function' ? process.getuid() : 0,
     swapOn: swapLines.length > 0,
-    cpus: os.cpus().length,
-    memoryMB: Math.floor(os.totalmem() / 1024 / 1024),
+    cpus: osFact(() => os.cpus().length, 1),
+    memoryMB: osFact(() => Math.floor(os.totalmem() / 1024 / 1024), 0),
     ipv4Forward: readProc('/proc/sys/net/ipv4/ip_forward').slice(0, 1),
     ipv6Forward: readProc('/proc/sys/net/ipv6/conf/default/forwarding').slice(0, 1),
     systemdResolved: resolved?.kind === 'file',
+    unprobed: unprobed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
   };
 }

@@ -25,6 +25,12 @@ export interface ExpirationEntry {
   /** the signing CA (certificates only) */
   readonly caName?: string;
   readonly missing: boolean;
+  /**
+   * kubeboot's addition, only on an entry whose file is there but cannot be read as a certificate (it does not parse,
+   * a kubeconfig has no embedded client certificate, the file may not be read): the file and why. Such an entry has
+   * missing false (the file is there), expirationDate null and residualTime 0, and the command exits 1.
+   */
+  readonly unreadable?: string;
 }
 
 export interface CertificateExpirationInfo {
@@ -36,41 +42,47 @@ export interface CertificateExpirationInfo {
 
 export interface ExpirationReport {
   readonly info: CertificateExpirationInfo;
-  /** "… expires in 9d …" lines for anything that has expired or expires within 30 days, and unreadable files */
+  /** "… expires in 9d …" lines for anything that has expired or expires within 30 days */
   readonly warnings: readonly string[];
+  /** one line per file that is there but could not be read as a certificate: `"<file>": <why>` */
+  readonly unreadable: readonly string[];
 }
 
-/** Reads a certificate file; undefined when absent. A file that does not parse counts as missing, with a warning. */
-async function readCert(fx: Effects, path: string, warnings: string[]): Promise<CertInfo | undefined> {
-  const raw = await fx.readFile(path);
-  if (!raw) return undefined;
+/** A certificate file as check-expiration finds it: read, absent, or there but unreadable (and why). */
+type Found = { readonly cert: CertInfo } | { readonly unreadable: string } | undefined;
+
+async function readRaw(fx: Effects, path: string): Promise<Buffer | { unreadable: string } | undefined> {
   try {
-    return await readCertificate(raw);
+    return await fx.readFile(path);
   } catch (err) {
-    if (err instanceof CertParseError) {
-      warnings.push(`"${path}" is not a valid certificate (${err.message}); it is reported as missing`);
-      return undefined;
-    }
+    const e = err as NodeJS.ErrnoException;
+    return { unreadable: e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EISDIR' ? 'it is a directory' : e.message };
+  }
+}
+
+/** Reads a certificate file; undefined when absent, `unreadable` (with the parse error) when it is not a certificate. */
+async function readCert(fx: Effects, path: string): Promise<Found> {
+  const raw = await readRaw(fx, path);
+  if (raw === undefined || !Buffer.isBuffer(raw)) return raw;
+  try {
+    return { cert: await readCertificate(raw) };
+  } catch (err) {
+    if (err instanceof CertParseError) return { unreadable: `not a valid certificate: ${err.message}` };
     throw err;
   }
 }
 
 /** The client certificate embedded in a kubeconfig's current user; undefined when the file is absent. */
-export async function readKubeconfigCert(fx: Effects, path: string, warnings: string[]): Promise<CertInfo | undefined> {
-  const raw = await fx.readFile(path);
-  if (!raw) return undefined;
+export async function readKubeconfigCert(fx: Effects, path: string): Promise<Found> {
+  const raw = await readRaw(fx, path);
+  if (raw === undefined || !Buffer.isBuffer(raw)) return raw;
   const view = parseKubeconfig(raw.toString('utf8'));
-  if (typeof view === 'string' || view.clientCertData === undefined) {
-    warnings.push(`"${path}" has no embedded client certificate to read (${typeof view === 'string' ? view : 'no client-certificate-data'}); it is reported as missing`);
-    return undefined;
-  }
+  if (typeof view === 'string') return { unreadable: `not a valid kubeconfig: ${view}` };
+  if (view.clientCertData === undefined) return { unreadable: 'the kubeconfig has no embedded client certificate (client-certificate-data)' };
   try {
-    return await readCertificate(view.clientCertData);
+    return { cert: await readCertificate(view.clientCertData) };
   } catch (err) {
-    if (err instanceof CertParseError) {
-      warnings.push(`the client certificate in "${path}" is not valid (${err.message}); it is reported as missing`);
-      return undefined;
-    }
+    if (err instanceof CertParseError) return { unreadable: `its client certificate is not valid: ${err.message}` };
     throw err;
   }
 }
@@ -82,7 +94,8 @@ export function itemCertPath(spec: ClusterSpec, item: RenewItem): string {
 /** A CA is externally managed when its certificate is there and its key is not (kubeadm's external CA mode). */
 async function externallyManaged(fx: Effects, spec: ClusterSpec, ca: CertRow): Promise<boolean> {
   const p = certPaths(spec.paths.certificatesDir, ca.baseName);
-  const [crt, key] = await Promise.all([fx.stat(p.crt), fx.stat(p.key)]);
+  const look = (f: string) => fx.stat(f).catch(() => ({ kind: 'other' as const, mode: 0, size: 0 }));
+  const [crt, key] = await Promise.all([look(p.crt), look(p.key)]);
   return crt !== undefined && key === undefined;
 }
 
@@ -116,24 +129,26 @@ function soonWarning(what: string, e: ExpirationEntry, renewable: boolean): stri
 
 export async function checkExpiration(fx: Effects, spec: ClusterSpec, now: Date): Promise<ExpirationReport> {
   const warnings: string[] = [];
+  const unreadable: string[] = [];
+  const notRead = (name: string, path: string, why: string): ExpirationEntry => {
+    unreadable.push(`"${path}": ${why}`);
+    return { name, expirationDate: null, residualTime: 0, externallyManaged: false, missing: false, unreadable: `${path}: ${why}` };
+  };
   const certificates: ExpirationEntry[] = [];
   for (const item of renewItems(spec)) {
     const path = itemCertPath(spec, item);
-    const cert = item.kind === 'cert' ? await readCert(fx, path, warnings) : await readKubeconfigCert(fx, path, warnings);
-    if (!cert) {
-      certificates.push({ name: item.name, expirationDate: null, residualTime: 0, externallyManaged: false, missing: true });
-      continue;
-    }
-    certificates.push(entry(item.name, cert, now, await externallyManaged(fx, spec, certRow(item.caName)), item.caName));
+    const found = item.kind === 'cert' ? await readCert(fx, path) : await readKubeconfigCert(fx, path);
+    if (!found) certificates.push({ name: item.name, expirationDate: null, residualTime: 0, externallyManaged: false, missing: true });
+    else if ('unreadable' in found) certificates.push(notRead(item.name, path, found.unreadable));
+    else certificates.push(entry(item.name, found.cert, now, await externallyManaged(fx, spec, certRow(item.caName)), item.caName));
   }
   const certificateAuthorities: ExpirationEntry[] = [];
   for (const ca of caRows(spec)) {
-    const cert = await readCert(fx, certPaths(spec.paths.certificatesDir, ca.baseName).crt, warnings);
-    if (!cert) {
-      certificateAuthorities.push({ name: ca.name, expirationDate: null, residualTime: 0, externallyManaged: false, missing: true });
-      continue;
-    }
-    certificateAuthorities.push(entry(ca.name, cert, now, await externallyManaged(fx, spec, ca), undefined));
+    const path = certPaths(spec.paths.certificatesDir, ca.baseName).crt;
+    const found = await readCert(fx, path);
+    if (!found) certificateAuthorities.push({ name: ca.name, expirationDate: null, residualTime: 0, externallyManaged: false, missing: true });
+    else if ('unreadable' in found) certificateAuthorities.push(notRead(ca.name, path, found.unreadable));
+    else certificateAuthorities.push(entry(ca.name, found.cert, now, await externallyManaged(fx, spec, ca), undefined));
   }
   for (const e of certificates) {
     const w = soonWarning('certificate', e, true);
@@ -146,6 +161,7 @@ export async function checkExpiration(fx: Effects, spec: ClusterSpec, now: Date)
   return {
     info: { kind: 'CertificateExpirationInfo', apiVersion: OUTPUT_API_VERSION, certificates, certificateAuthorities },
     warnings,
+    unreadable,
   };
 }
 
@@ -230,7 +246,8 @@ const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 export function expirationTables(info: CertificateExpirationInfo): string {
   const lines = ['CERTIFICATE\tEXPIRES\tRESIDUAL TIME\tCERTIFICATE AUTHORITY\tEXTERNALLY MANAGED'];
   for (const e of info.certificates) {
-    if (e.missing || e.expirationDate === null) lines.push(`!MISSING! ${e.name}\t\t\t\t`);
+    if (e.unreadable !== undefined) lines.push(`!UNREADABLE! ${e.name}\t\t\t\t`);
+    else if (e.missing || e.expirationDate === null) lines.push(`!MISSING! ${e.name}\t\t\t\t`);
     else {
       lines.push(
         `${e.name}\t${kubeadmDate(new Date(e.expirationDate))}\t${shortHumanDuration(e.residualTime * 1000)}\t${e.caName ?? ''}\t${yesNo(e.externallyManaged).padEnd(8)}`,
@@ -240,7 +257,8 @@ export function expirationTables(info: CertificateExpirationInfo): string {
   lines.push('');
   lines.push('CERTIFICATE AUTHORITY\tEXPIRES\tRESIDUAL TIME\tEXTERNALLY MANAGED');
   for (const e of info.certificateAuthorities) {
-    if (e.missing || e.expirationDate === null) lines.push(`!MISSING! ${e.name}\t\t\t`);
+    if (e.unreadable !== undefined) lines.push(`!UNREADABLE! ${e.name}\t\t\t`);
+    else if (e.missing || e.expirationDate === null) lines.push(`!MISSING! ${e.name}\t\t\t`);
     else lines.push(`${e.name}\t${kubeadmDate(new Date(e.expirationDate))}\t${shortHumanDuration(e.residualTime * 1000)}\t${yesNo(e.externallyManaged).padEnd(8)}`);
   }
   return tabwrite(lines);

@@ -1,10 +1,12 @@
 /** The built CLI as a user meets it: help, flags, errors, output modes, config commands. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { INIT_PHASES } from '../../phases/index.js';
+import { FLAGS } from '../../src/config/flags.js';
 import { flatten } from '../../src/workflow/phase.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { CLI, DIST_ROOT, REPO_ROOT, AFTER_WAIT } from '../helpers/paths.js';
@@ -205,6 +207,45 @@ describe('kubeboot CLI', () => {
     }
   });
 
+  it('a path-valued option never takes the next flag as its value: `--root $ROOT --dry-run` with ROOT unset is exit 3, for every path option', async (t) => {
+    const dir = tempDir(t);
+    const old = path.join(dir, 'old.yaml');
+    writeFileSync(old, GOOD.replaceAll('v1beta4', 'v1beta3'));
+    const cwd = path.join(dir, 'cwd');
+    mkdirSync(cwd);
+    // one command line per path-valued option of the flag table; the table decides which options must be here
+    const cases: Record<string, string[]> = {
+      root: ['init', 'phase', 'certs', 'ca', '--root', '--dry-run'],
+      config: ['config', 'validate', '--config', '--dry-run'],
+      'cert-dir': ['init', 'phase', 'certs', 'ca', '--root', path.join(dir, 'r'), '--cert-dir', '--dry-run'],
+      patches: ['init', '--root', path.join(dir, 'r'), '--patches', '--dry-run'],
+      'old-config': ['config', 'migrate', '--old-config', '--dry-run', '--new-config', path.join(dir, 'new.yaml')],
+      'new-config': ['config', 'migrate', '--old-config', old, '--new-config', '--dry-run'],
+    };
+    const pathFlags = Object.values(FLAGS).filter((f) => f.kind === 'path').map((f) => f.name).sort();
+    assert.deepEqual(Object.keys(cases).sort(), pathFlags, 'every path-valued option of the flag table is tried');
+    for (const [flag, args] of Object.entries(cases)) {
+      for (const value of ['--dry-run', '']) {
+        const argv = value === '--dry-run' ? args : args.map((a, i) => (args[i - 1] === `--${flag}` ? '' : a));
+        const r = await runCli(argv, { cwd });
+        assert.equal(r.code, 3, `${argv.join(' ')}: ${r.stderr}`);
+        const wanted = value === '' ? `error: --${flag}: empty path` : `error: --${flag}: "--dry-run" looks like a flag, not a path`;
+        assert.ok(r.stderr.startsWith(wanted), `${argv.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`hint: in a script, check that the variable you pass to --${flag} is set`));
+        assert.deepEqual(readdirSync(cwd), [], `${argv.join(' ')}: nothing written`);
+        assert.equal(existsSync(path.join(dir, 'r')), false, `${argv.join(' ')}: nothing written under --root`);
+      }
+    }
+    // --output json: the refusal is the one error event
+    const j = await runCli(['init', '--output', 'json', '--root', '--dry-run'], { cwd });
+    assert.equal(j.code, 3);
+    assert.deepEqual(j.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type), ['error']);
+    // a directory that really starts with "-" is written ./-name
+    const r = await runCli(['init', 'phase', 'certs', 'ca', '--root', './-r'], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(path.join(cwd, '-r', 'etc/kubernetes/pki/ca.crt')));
+  });
+
   it('a missing patch directory or a broken patch file is a config error (exit 3) before any phase writes a file', async (t) => {
     const dir = tempDir(t);
     const root = path.join(dir, 'root');
@@ -243,36 +284,103 @@ describe('kubeboot CLI', () => {
     assert.equal(lines[0]?.exitCode, 3);
   });
 
-  it('init --dry-run runs as a non-root user on a machine with no kubelet and exits 0', async (t) => {
-    if (process.getuid?.() !== 0) {
-      const r = await runCli(['init', '--dry-run', '--config', writeConfig(tempDir(t))]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /\[dryrun\] Writing files into "/);
-      return;
-    }
-    // As root, run the built CLI as uid 65534. The checkout may live where that user cannot read (a 0700
-    // temp dir), so stage what an installed kubeboot consists of in a world-readable directory.
+  /**
+   * Runs the built CLI as a non-root user: as root, as uid 65534 from a world-readable staged install (the checkout may
+   * live where that user cannot read, a 0700 temp dir); otherwise as the user running the tests.
+   */
+  let staged: string | undefined;
+  after(() => {
+    if (staged) rmSync(staged, { recursive: true, force: true });
+  });
+  /**
+   * Runs the built CLI as a non-root user: as root, as uid 65534 from a world-readable staged install (the checkout may
+   * live where that user cannot read, a 0700 temp dir; staged once per file); otherwise as the user running the tests.
+   */
+  async function runAsNonRoot(t: import('node:test').TestContext, args: (stage: string) => string[]): Promise<{ code: number | null; out: string; err: string }> {
     const stage = tempDir(t);
     chmodSync(stage, 0o755);
-    const cli = stageInstall(stage);
-    const cfg = writeConfig(stage);
-    chmodSync(cfg, 0o644);
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && staged === undefined) {
+      staged = mkdtempSync(path.join(tmpdir(), 'kubeboot-test-install-'));
+      chmodSync(staged, 0o755);
+      stageInstall(staged);
+      // a node binary the user may not run (another Node.js version under root's 0700 home): stage a copy too
+      if (spawnSync(process.execPath, ['-e', '0'], { uid: 65534, gid: 65534 }).status !== 0) {
+        mkdirSync(path.join(staged, 'bin'), { mode: 0o755 });
+        copyFileSync(process.execPath, path.join(staged, 'bin', 'node'));
+        chmodSync(path.join(staged, 'bin', 'node'), 0o755);
+      }
+    }
+    const cli = asRoot ? path.join(staged as string, 'dist', 'src', 'cli', 'main.js') : CLI;
+    const nodeBin = asRoot && existsSync(path.join(staged as string, 'bin', 'node')) ? path.join(staged as string, 'bin', 'node') : process.execPath;
     const home = path.join(stage, 'home');
     mkdirSync(home, { mode: 0o777 });
     chmodSync(home, 0o777);
-    const { spawn } = await import('node:child_process');
-    const r = await new Promise<{ code: number | null; out: string; err: string }>((res) => {
-      const c = spawn(process.execPath, [cli, 'init', '--dry-run', '--config', cfg], { uid: 65534, gid: 65534, env: cleanEnv({ HOME: home }) });
+    const argv = args(stage);
+    return new Promise((res) => {
+      const c = spawn(nodeBin, [cli, ...argv], { ...(asRoot ? { uid: 65534, gid: 65534 } : {}), env: cleanEnv({ HOME: home }) });
       let out = '';
       let err = '';
       c.stdout.on('data', (d: Buffer) => (out += d));
       c.stderr.on('data', (d: Buffer) => (err += d));
       c.on('close', (code) => res({ code, out, err }));
     });
+  }
+
+  it('init --dry-run runs as a non-root user on a machine with no kubelet and exits 0', async (t) => {
+    const r = await runAsNonRoot(t, (stage) => {
+      const cfg = writeConfig(stage);
+      chmodSync(cfg, 0o644);
+      return ['init', '--dry-run', '--config', cfg];
+    });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /\[dryrun\] Writing files into "\/tmp\/kubeboot-init-dryrun-/);
     assert.match(r.out, /\[dryrun\] Would write file "\/etc\/kubernetes\/manifests\/kube-apiserver.yaml" \(mode 0600\)/);
     assert.doesNotMatch(r.out, /PRIVATE KEY/, 'dry-run never prints key material');
+    const dir = /Writing files into "([^"]+)"/.exec(r.out)?.[1];
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a probed path the user may not read (containerd\'s 0700 /run/containerd) is a warning, never a crash: init --dry-run and config validate as non-root', async (t) => {
+    // The node's directories under --root, made unreadable for the user who runs kubeboot: containerd's socket
+    // directory (0700 root, as containerd makes it), /etc/pki (the CA directories) and /run/systemd (systemd-resolved).
+    const asRoot = process.getuid?.() === 0;
+    const locked: string[] = [];
+    const makeRoot = (stage: string): { root: string; cfg: string } => {
+      const root = path.join(stage, 'node');
+      for (const d of ['var/run/containerd', 'etc/pki/ca-trust', 'etc/pki/tls/certs', 'run/systemd/resolve']) mkdirSync(path.join(root, d), { recursive: true });
+      writeFileSync(path.join(root, 'var/run/containerd/containerd.sock'), '');
+      writeFileSync(path.join(root, 'run/systemd/resolve/resolv.conf'), 'nameserver 192.0.2.53\n');
+      const walk = (p: string) => {
+        chmodSync(p, 0o755);
+        for (const e of readdirSync(p, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(p, e.name));
+      };
+      walk(root);
+      for (const d of ['var/run/containerd', 'etc/pki', 'run/systemd']) {
+        // root-owned 0700 stops uid 65534; the owner itself needs 000
+        chmodSync(path.join(root, d), asRoot ? 0o700 : 0o000);
+        locked.push(path.join(root, d));
+      }
+      const cfg = writeConfig(stage, GOOD.replace('  criSocket: unix:///var/run/containerd/containerd.sock\n', ''));
+      chmodSync(cfg, 0o644);
+      return { root, cfg };
+    };
+    t.after(() => locked.forEach((d) => chmodSync(d, 0o755)));
+    for (const command of [['init', '--dry-run'], ['config', 'validate']]) {
+      const r = await runAsNonRoot(t, (stage) => {
+        const { root, cfg } = makeRoot(stage);
+        return [...command, '--root', root, '--config', cfg];
+      });
+      assert.equal(r.code, 0, `${command.join(' ')}: ${r.err}`);
+      assert.doesNotMatch(r.err, /EACCES|this is a bug/);
+      assert.match(r.err, /could not check for a CRI socket at \/var\/run\/containerd\/containerd.sock \(permission denied\); using unix:\/\/\/var\/run\/containerd\/containerd.sock/);
+      for (const p of ['/etc/pki/ca-trust', '/etc/pki/tls/certs', '/run/systemd/resolve/resolv.conf'])
+        assert.ok(r.err.includes(`could not look at ${p} (permission denied); taken as absent`), `${command.join(' ')} warns about ${p}: ${r.err}`);
+      if (command[0] === 'init') {
+        const dir = /Writing files into "([^"]+)"/.exec(r.out)?.[1];
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 
   it('config print init-defaults prints a v1beta4 config that config validate accepts', async (t) => {
@@ -300,6 +408,38 @@ describe('kubeboot CLI', () => {
     assert.match(r.stderr, /\(2 problems\)/);
     assert.match(r.stderr, /ClusterConfiguration.certificatesDir: path is not absolute/);
     assert.match(r.stderr, /InitConfiguration.localAPIEndpoint.advertiseAddress: ip address is not valid/);
+  });
+
+  it('config validate does not say plain "ok" for a KubeletConfiguration the kubelet will refuse: it warns about each problem (text and json)', async (t) => {
+    const kubelet = `---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: systemdd
+failSwapOn: "false"
+healthzPort: 70000
+cgroupDrivr: systemd
+`;
+    const f = writeConfig(tempDir(t), GOOD + kubelet);
+    const r = await runCli(['config', 'validate', '--config', f]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /^ok:/m);
+    assert.match(r.stdout, /: the kubeadm configuration is valid \(Kubernetes v1\.36\.5\), but the kubelet will refuse its KubeletConfiguration: 4 problems, in the warnings above$/m);
+    for (const w of [
+      '[WARNING] KubeletConfiguration.cgroupDriver: invalid value "systemdd": the kubelet accepts systemd, cgroupfs',
+      '[WARNING] KubeletConfiguration.failSwapOn: expected a boolean (true or false), got string "false"; the kubelet cannot read the file',
+      '[WARNING] KubeletConfiguration.healthzPort: 70000 is not a port number (0-65535)',
+      '[WARNING] KubeletConfiguration: unknown field "cgroupDrivr" (did you mean "cgroupDriver"?); the kubelet will reject it',
+    ]) assert.ok(r.stderr.split('\n').includes(w), `missing ${w}\n${r.stderr}`);
+    const j = await runCli(['config', 'validate', '--config', f, '--output', 'json']);
+    assert.equal(j.code, 0, j.stderr);
+    const data = (JSON.parse(j.stdout.trim()) as { data: { valid: boolean; kubeletConfigurationProblems: string[] } }).data;
+    assert.equal(data.kubeletConfigurationProblems.length, 4);
+    // a KubeletConfiguration the kubelet accepts: plain ok
+    const good = writeConfig(tempDir(t), `${GOOD}---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: cgroupfs\nfailSwapOn: false\n`);
+    const ok = await runCli(['config', 'validate', '--config', good]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^ok: .* is a valid configuration \(Kubernetes v1\.36\.5\)$/m);
+    assert.equal(ok.stderr, '');
   });
 
   it('config migrate turns v1beta3 into v1beta4 that validates, and never overwrites a file', async (t) => {

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as yaml from 'js-yaml';
@@ -29,6 +29,7 @@ interface Entry {
   externallyManaged: boolean;
   caName?: string;
   missing: boolean;
+  unreadable?: string;
 }
 interface Info {
   kind: string;
@@ -110,6 +111,60 @@ describe('certs check-expiration', () => {
       assert.ok(mixed.stdout.split('\n').filter(Boolean).every((l) => (JSON.parse(l) as { type: string }).type === 'error'), mixed.stdout);
       assert.match(mixed.stderr, new RegExp(`error: -o ${f} cannot be combined with --output json`));
     }
+  });
+
+  it('a certificate file that is there but unreadable is not "missing": the row says !UNREADABLE!, the error names each file and why, exit 1 (text, -o json|yaml, --output json)', async (t) => {
+    const n = await setUp(t);
+    writeFileSync(n.at(`${PKI}/apiserver.crt`), 'garbage\n');
+    // a CA cut short, and a kubeconfig whose embedded client certificate is not one
+    writeFileSync(n.at(`${PKI}/front-proxy-ca.crt`), readFileSync(n.at(`${PKI}/front-proxy-ca.crt`), 'utf8').slice(0, 300));
+    const conf = n.at('etc/kubernetes/scheduler.conf');
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace(/client-certificate-data: \S+/, `client-certificate-data: ${Buffer.from('not a certificate').toString('base64')}`));
+    const problems = [
+      /^\t"\/etc\/kubernetes\/pki\/apiserver\.crt": not a valid certificate: .+$/m,
+      /^\t"\/etc\/kubernetes\/pki\/front-proxy-ca\.crt": not a valid certificate: .+$/m,
+      /^\t"\/etc\/kubernetes\/scheduler\.conf": its client certificate is not valid: .+$/m,
+    ];
+
+    const r = await expiration(n);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stdout, /^!UNREADABLE! apiserver {3}/m);
+    assert.match(r.stdout, /^!UNREADABLE! scheduler\.conf/m);
+    assert.match(r.stdout, /^!UNREADABLE! front-proxy-ca/m);
+    assert.doesNotMatch(r.stdout, /MISSING/);
+    assert.match(r.stdout, /^etcd-peer\s+\w{3} \d\d, \d{4}/m, 'the readable ones are all listed');
+    assert.match(r.stderr, /^error: 3 certificate files could not be read, so their expiration is unknown$/m);
+    for (const p of problems) assert.match(r.stderr, p);
+    assert.match(r.stderr, /^hint: /m);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+
+    for (const format of ['json', 'yaml']) {
+      const d = await expiration(n, '-o', format);
+      assert.equal(d.code, 1, show(d));
+      const info = (format === 'json' ? JSON.parse(d.stdout) : yaml.load(d.stdout)) as Info;
+      const api = info.certificates.find((c) => c.name === 'apiserver');
+      assert.equal(api?.missing, false, 'the file is there');
+      assert.equal(api?.expirationDate, null);
+      assert.match(api?.unreadable ?? '', /^\/etc\/kubernetes\/pki\/apiserver\.crt: not a valid certificate: /);
+      // entries that were read are kubeadm's, without the addition
+      assert.deepEqual(Object.keys(info.certificates.find((c) => c.name === 'etcd-peer') ?? {}).sort(), ['caName', 'expirationDate', 'externallyManaged', 'missing', 'name', 'residualTime']);
+      for (const p of problems) assert.match(d.stderr, p);
+    }
+
+    const j = await expiration(n, '--output', 'json');
+    assert.equal(j.code, 1, show(j));
+    const ev = jsonEvents(j);
+    assert.deepEqual(ev.slice(-2).map((e) => e.type), ['result', 'error']);
+    const err = ev.at(-1) as { exitCode?: number; issues?: string[] };
+    assert.equal(err.exitCode, 1);
+    assert.equal(err.issues?.length, 3);
+
+    // a file kubeboot may not read is unreadable too (as root, a directory in its place)
+    rmSync(n.at(`${PKI}/apiserver.crt`));
+    mkdirSync(n.at(`${PKI}/apiserver.crt`));
+    const dir = await expiration(n);
+    assert.equal(dir.code, 1, show(dir));
+    assert.match(dir.stderr, /^\t"\/etc\/kubernetes\/pki\/apiserver\.crt": it is a directory$/m);
   });
 
   it('a short validity (certificateValidityPeriod: 240h) is warned about; missing items are marked; an external CA is externally managed', async (t) => {

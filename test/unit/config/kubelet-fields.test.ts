@@ -73,6 +73,88 @@ describe('kubeletConfigWarnings', () => {
   });
 });
 
+describe('what the kubelet refuses at start', () => {
+  it('says nothing about kubeboot\'s own defaults nor about a document that sets many fields right', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { load } = await import('js-yaml');
+    const { REPO_ROOT } = await import('../../helpers/paths.js');
+    const template = load(readFileSync(join(REPO_ROOT, 'templates', 'kubelet-config.yaml'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(kubeletConfigWarnings(template), []);
+    const doc = {
+      ...HEAD,
+      enableServer: true,
+      failSwapOn: false,
+      cgroupDriver: 'cgroupfs',
+      cgroupsPerQOS: true,
+      hairpinMode: 'hairpin-veth',
+      cpuManagerPolicy: 'static',
+      memoryManagerPolicy: 'Static',
+      topologyManagerPolicy: 'single-numa-node',
+      topologyManagerScope: 'pod',
+      configMapAndSecretChangeDetectionStrategy: '',
+      maxPods: 250,
+      podPidsLimit: -1,
+      oomScoreAdj: -999,
+      imageGCHighThresholdPercent: 90,
+      imageGCLowThresholdPercent: 70,
+      nodeLeaseDurationSeconds: 40,
+      kubeAPIQPS: 50,
+      memoryThrottlingFactor: 0.9,
+      syncFrequency: '1m0s',
+      shutdownGracePeriod: '30s',
+      evictionPressureTransitionPeriod: '5m',
+      clusterDNS: ['10.96.0.10'],
+      registerWithTaints: [{ key: 'a', effect: 'NoSchedule' }],
+      memorySwap: { swapBehavior: 'LimitedSwap' },
+      featureGates: { NodeSwap: true },
+      systemReserved: { cpu: '100m' },
+      containerLogMaxSize: '10Mi',
+      resolvConf: '/run/systemd/resolve/resolv.conf',
+      // null leaves a field unset, as YAML with its value commented out
+      maxOpenFiles: null,
+    };
+    assert.deepEqual(kubeletConfigWarnings(doc), []);
+  });
+
+  it('a known field of the wrong type: the kubelet cannot read the file', () => {
+    assert.deepEqual(kubeletConfigWarnings({ ...HEAD, failSwapOn: 'false', maxPods: '110', syncFrequency: '1 minute', clusterDNS: '10.96.0.10', evictionHard: 'memory.available<100Mi', memoryThrottlingFactor: 'high' }), [
+      'KubeletConfiguration.failSwapOn: expected a boolean (true or false), got string "false"; the kubelet cannot read the file',
+      'KubeletConfiguration.maxPods: expected an integer, got string "110"; the kubelet cannot read the file',
+      'KubeletConfiguration.memoryThrottlingFactor: expected a number, got string "high"; the kubelet cannot read the file',
+      'KubeletConfiguration.syncFrequency: expected a duration such as 1m0s, got string "1 minute"; the kubelet cannot read the file',
+      'KubeletConfiguration.clusterDNS: expected a list, got string "10.96.0.10"; the kubelet cannot read the file',
+      'KubeletConfiguration.evictionHard: expected a mapping, got string "memory.available<100Mi"; the kubelet cannot read the file',
+    ]);
+    assert.deepEqual(kubeletConfigWarnings({ ...HEAD, maxPods: 10.5, cgroupDriver: 1 }), [
+      'KubeletConfiguration.maxPods: expected an integer, got number 10.5; the kubelet cannot read the file',
+      'KubeletConfiguration.cgroupDriver: expected a string, got number 1; the kubelet cannot read the file',
+    ]);
+  });
+
+  it('a value the kubelet does not accept: cgroupDriver, the manager policies, ranges, the GC thresholds, swap behavior', () => {
+    assert.deepEqual(
+      kubeletConfigWarnings({ ...HEAD, cgroupDriver: 'systemdd', hairpinMode: 'veth', cpuManagerPolicy: 'Static', topologyManagerScope: 'node', oomScoreAdj: -2000, maxPods: -1, iptablesDropBit: 32, memorySwap: { swapBehavior: 'UnlimitedSwap' } }),
+      [
+        'KubeletConfiguration.cgroupDriver: invalid value "systemdd": the kubelet accepts systemd, cgroupfs',
+        'KubeletConfiguration.hairpinMode: invalid value "veth": the kubelet accepts promiscuous-bridge, hairpin-veth, none',
+        'KubeletConfiguration.cpuManagerPolicy: invalid value "Static": the kubelet accepts none, static',
+        'KubeletConfiguration.topologyManagerScope: invalid value "node": the kubelet accepts container, pod',
+        'KubeletConfiguration.oomScoreAdj: -2000 is out of range (-1000-1000)',
+        'KubeletConfiguration.iptablesDropBit: 32 is out of range (0-31)',
+        'KubeletConfiguration.maxPods: -1 is out of range (at least 0)',
+        'KubeletConfiguration.memorySwap.swapBehavior: invalid value "UnlimitedSwap": the kubelet accepts NoSwap, LimitedSwap',
+      ],
+    );
+    assert.deepEqual(kubeletConfigWarnings({ ...HEAD, imageGCHighThresholdPercent: 70, imageGCLowThresholdPercent: 70 }), [
+      'KubeletConfiguration.imageGCLowThresholdPercent: 70 must be less than imageGCHighThresholdPercent (70)',
+    ]);
+    assert.deepEqual(kubeletConfigWarnings({ ...HEAD, imageGCLowThresholdPercent: 90 }), [
+      'KubeletConfiguration.imageGCLowThresholdPercent: 90 must be less than imageGCHighThresholdPercent (85, the default)',
+    ]);
+  });
+});
+
 describe('KubeletConfiguration warnings through loading', () => {
   it('loadConfig returns the warnings and keeps the document', async () => {
     const { warnings, spec } = await loadConfig({ path: 'c.yaml', text: FILE('cgroupDrivr: systemd\nhealthzPort: 70000\n') }, {}, TEST_HOST);

@@ -136,9 +136,37 @@ describe('config loading', () => {
       assert.match(e.issues[2] as string, /unknown field "bogus"/);
       return true;
     });
-    // a type error stops at the schema (there is no value to validate further)
+    // a type error is reported with everything else: the field is cut out and the rest is checked
     await assert.rejects(loadConfig({ path: 'c.yaml', text: V4.replace('bindPort: 7443', 'bindPort: "x"') }, {}, TEST_HOST), (e: ConfigError) => {
       assert.deepEqual(e.issues.map((l) => l.split(':')[0]), ['InitConfiguration.localAPIEndpoint.bindPort']);
+      return true;
+    });
+    const typeAndMore = V4.replace('bindPort: 7443', 'bindPort: "x"\n  bogus: 1')
+      .replace('podSubnet: 10.244.0.0/16', 'podSubnet: x\n  dnsDomainn: a')
+      .replace('kubernetesVersion: v1.35.2', 'kubernetesVersion: v1.35.2\ncertificatesDir: rel');
+    await assert.rejects(loadConfig({ path: 'c.yaml', text: typeAndMore }, {}, TEST_HOST), (e: ConfigError) => {
+      assert.deepEqual(e.issues.map((l) => l.split(':')[0]), [
+        'ClusterConfiguration.certificatesDir',
+        'ClusterConfiguration.networking.dnsDomainn',
+        'ClusterConfiguration.networking.podSubnet',
+        'InitConfiguration.localAPIEndpoint.bindPort',
+        'InitConfiguration.localAPIEndpoint.bogus',
+      ]);
+      return true;
+    });
+    // a wrong type in the ClusterConfiguration does not hide the InitConfiguration's problems, nor its own
+    const other = V4.replace('advertiseAddress: 192.0.2.20', 'advertiseAddress: nope').replace('certSANs: [cp.example.com, 10.0.0.9]', 'certSANs: [cp.example.com, 10.0.0.9]\n  extraVolumes: {}').replace('podSubnet: 10.244.0.0/16', 'podSubnet: x');
+    await assert.rejects(loadConfig({ path: 'c.yaml', text: other }, {}, TEST_HOST), (e: ConfigError) => {
+      assert.deepEqual(e.issues, [
+        'ClusterConfiguration.apiServer.extraVolumes: expected array, got a mapping',
+        'ClusterConfiguration.networking.podSubnet: couldn\'t parse subnet "x": expected a CIDR such as 10.96.0.0/12',
+        'InitConfiguration.localAPIEndpoint.advertiseAddress: ip address is not valid: "nope"',
+      ]);
+      return true;
+    });
+    // a field cut out for its type is not also blamed for the default that took its place
+    await assert.rejects(loadConfig({ path: 'c.yaml', text: V4.replace('advertiseAddress: 192.0.2.20', 'advertiseAddress: 5') }, {}, { ...TEST_HOST, defaultAddress: undefined }), (e: ConfigError) => {
+      assert.deepEqual(e.issues, ['InitConfiguration.localAPIEndpoint.advertiseAddress: expected string, got number 5']);
       return true;
     });
     const text2 = V4.replace('podSubnet: 10.244.0.0/16', 'podSubnet: x').replace('kubernetesVersion: v1.35.2', 'kubernetesVersion: v1.35.2\ncertificatesDir: rel\ndnsDomainX: 1'.replace('\ndnsDomainX: 1', ''));
@@ -162,6 +190,57 @@ describe('config loading', () => {
     const parsed = await parseConfigText(text, 'c.yaml');
     assert.ok(parsed.pendingIssues?.some((i) => i.path === 'InitConfiguration.localAPIEndpoint.AdvertiseAddress' && i.message === 'unknown field "AdvertiseAddress" (did you mean "advertiseAddress"?)'));
     assert.throws(() => buildSpec(parsed, {}, TEST_HOST, 'c.yaml'), (e: ConfigError) => e.issues.some((l) => l.includes('(did you mean "advertiseAddress"?)')));
+  });
+});
+
+describe('null sections', () => {
+  it('a section whose children are all commented out (YAML null) is taken as absent, as kubeadm does', async () => {
+    const bare = `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  name: cp1
+localAPIEndpoint:
+  advertiseAddress: 192.0.2.20
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+`;
+    const nulls = `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+bootstrapTokens:
+nodeRegistration:
+  name: cp1
+  taints:
+  kubeletExtraArgs:
+localAPIEndpoint:
+  advertiseAddress: 192.0.2.20
+  bindPort:
+patches:
+timeouts:
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion:
+apiServer:
+  # certSANs:
+  # - cp.example.com
+controllerManager:
+  extraArgs:
+scheduler:
+etcd:
+  local:
+networking:
+dns:
+proxy:
+featureGates:
+`;
+    const a = await loadConfig({ path: 'a.yaml', text: bare }, {}, TEST_HOST);
+    const b = await loadConfig({ path: 'b.yaml', text: nulls }, {}, TEST_HOST);
+    assert.deepEqual(b.spec, a.spec);
+    const etcdOnly = await loadConfig({ path: 'c.yaml', text: `${bare}etcd:\n` }, {}, TEST_HOST);
+    assert.deepEqual(etcdOnly.spec, a.spec);
+    const v3 = await loadConfig({ path: 'd.yaml', text: `${nulls.replaceAll('v1beta4', 'v1beta3').replace('timeouts:\n', '').replace('dns:\nproxy:\n', 'dns:\n').replace('bootstrapTokens:\n', '')}` }, {}, TEST_HOST);
+    assert.deepEqual(v3.spec, a.spec);
   });
 });
 
