@@ -274,7 +274,7 @@ describe('renderStaticPods: defaults (1.36)', () => {
 describe('version table differences', () => {
   it('etcd flag style: by-tag compares the (overridden) tag, new always, experimental never', async () => {
     const v134 = await makeSpec({ kubernetesVersion: 'v1.34.11' });
-    assert.equal(v134.etcd.local?.imageTag, '3.6.4-0');
+    assert.equal(v134.etcd.local?.imageTag, '3.6.5-0');
     assert.equal(etcdUsesNewFlags(v134), true);
     const v135old = await makeSpec({ kubernetesVersion: 'v1.35.8', etcd: { local: { imageTag: '3.5.24-0' } } });
     assert.equal(etcdUsesNewFlags(v135old), false);
