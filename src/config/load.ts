@@ -9,7 +9,8 @@ import { parseDuration } from '../util/duration.js';
 import { canonicalIp } from '../util/net.js';
 import { resolveVersion, defaultVersionRow, type VersionRow } from '../versions.js';
 import { convertClusterV1beta3, convertInitV1beta3 } from './convert.js';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults, DEFAULTS } from './defaults.js';
+import { kubeProxySettings } from './kube-proxy.js';
 import { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBELET_API, KUBEPROXY_API } from './api.js';
 import { kubeletConfigWarnings } from './kubelet-fields.js';
 import type { Arg, ClusterV1beta3, ClusterV1beta4, InitV1beta3, InitV1beta4 } from './schema.js';
@@ -292,7 +293,7 @@ function ms(text: string | undefined, fallback: number): number {
 
 /** Builds the spec from parsed documents (or none) plus flags; throws ConfigError with every issue. */
 export function buildSpec(
-  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion' | 'pendingIssues'> | undefined,
+  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion' | 'pendingIssues'> & Partial<Pick<ParsedDocuments, 'kubeProxy'>> | undefined,
   flags: ConfigFlags,
   host: HostFacts,
   source: string,
@@ -315,6 +316,19 @@ export function buildSpec(
   }
   const d = applyDefaults(init, clusterIn, host, row.latestPatch);
   issues.push(...validateDocuments(d.init, d.cluster, row));
+  // kubeadm's manageSkippedAddons: skipping an addon's phase disables that addon, so that the configuration init
+  // records (and uploads) says so; a disabled addon's phase is skipped (phases/init/addon.ts)
+  const skips = new Set(d.init.skipPhases ?? []);
+  const allAddons = skips.has('addon') || skips.has('addon/all');
+  if (allAddons || skips.has('addon/coredns')) d.cluster.dns = { ...d.cluster.dns, disabled: true };
+  if (allAddons || skips.has('addon/kube-proxy')) d.cluster.proxy = { ...d.cluster.proxy, disabled: true };
+  // the KubeProxyConfiguration: decoded as kubeadm decodes it, kubeadm's defaults for this node over it
+  const proxy = kubeProxySettings({
+    document: parsed?.kubeProxy,
+    advertiseAddress: d.init.localAPIEndpoint?.advertiseAddress ?? '',
+    podSubnet: d.cluster.networking?.podSubnet ?? '',
+  });
+  issues.push(...proxy.issues);
   if (issues.length > 0) throw configError(source, issues, fromFlags);
 
   const c = d.cluster;
@@ -402,19 +416,29 @@ export function buildSpec(
     ignorePreflightErrors: (i.nodeRegistration?.ignorePreflightErrors ?? []).map((x) => x.toLowerCase()),
     dns: {
       disabled: c.dns?.disabled ?? false,
-      imageRepository: c.dns?.imageRepository || (imageRepository === 'registry.k8s.io' ? 'registry.k8s.io/coredns' : imageRepository),
+      imageRepository: corednsRepository(c.dns?.imageRepository || imageRepository),
       imageTag: c.dns?.imageTag || row.corednsTag,
     },
     proxy: { disabled: c.proxy?.disabled ?? false },
     kubeletConfiguration: parsed?.kubelet,
+    kubeProxyConfiguration: parsed?.kubeProxy,
+    kubeProxy: proxy.settings,
     paths: defaultPaths(c.certificatesDir as string),
     documents: { init: i, cluster: c },
   };
-  const warnings = [...d.warnings];
+  const warnings = [...d.warnings, ...proxy.warnings];
   if (c.featureGates?.PublicKeysECDSA !== undefined) {
     warnings.push("The PublicKeysECDSA feature gate is deprecated; ClusterConfiguration.encryptionAlgorithm replaces it (kubeadm's message). It decides the key type: " + spec.encryptionAlgorithm);
   }
   return { spec: deepFreeze(spec), warnings, fileApiVersion: parsed?.apiVersion };
+}
+
+/**
+ * kubeadm's GetDNSImage: CoreDNS comes from dns.imageRepository, else imageRepository; the default registry holds it
+ * under "coredns/" (registry.k8s.io/coredns/coredns), whichever of the two fields names that registry.
+ */
+function corednsRepository(repository: string): string {
+  return repository === DEFAULTS.imageRepository ? `${repository}/coredns` : repository;
 }
 
 function deepFreeze<T>(o: T): T {

@@ -1,5 +1,6 @@
 /** The normalised, readonly ClusterSpec that every phase reads (flags + file + defaults, validated). */
 import type { VersionRow } from '../versions.js';
+import type { KubeProxySettings } from './kube-proxy.js';
 import type { Arg, ClusterV1beta4, EnvVar, HostPathMount, InitV1beta4 } from './schema.js';
 
 export type { Arg, EnvVar, HostPathMount };
@@ -81,6 +82,10 @@ export interface ClusterSpec {
   readonly proxy: { readonly disabled: boolean };
   /** The KubeletConfiguration document from the config file, as data (kubelet-start merges it). */
   readonly kubeletConfiguration: Readonly<Record<string, unknown>> | undefined;
+  /** The KubeProxyConfiguration document from the config file, as written (init records it). */
+  readonly kubeProxyConfiguration: Readonly<Record<string, unknown>> | undefined;
+  /** What the kube-proxy addon gets: that document decoded, with kubeadm's defaults (config/kube-proxy.ts). */
+  readonly kubeProxy: KubeProxySettings;
   readonly paths: PathsSpec;
   /** The fully defaulted v1beta4 documents (what `config migrate` prints and init records). */
   readonly documents: { readonly init: InitV1beta4; readonly cluster: ClusterV1beta4 };
