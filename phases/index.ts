@@ -12,6 +12,7 @@ import { etcd } from './init/etcd.js';
 import { controlPlane } from './init/control-plane.js';
 import { kubeletStart } from './init/kubelet-start.js';
 import { waitControlPlane } from './init/wait-control-plane.js';
+import { addon } from './init/addon.js';
 import { resetPreflight } from './reset/preflight.js';
 import { removeEtcdMember } from './reset/remove-etcd-member.js';
 import { cleanupNode } from './reset/cleanup-node.js';
@@ -24,6 +25,7 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
   controlPlane,
   kubeletStart,
   waitControlPlane,
+  addon,
 ];
 
 export const RESET_PHASES: readonly Phase<ResetContext>[] = [resetPreflight, removeEtcdMember, cleanupNode];

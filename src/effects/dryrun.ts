@@ -11,6 +11,9 @@ export interface DryRunRecord {
   readonly detail?: string;
 }
 
+/** Connection failures that mean no server is there to ask (name lookup, routing, refused, reset, no answer). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EADDRNOTAVAIL', 'EHOSTDOWN', 'ENETDOWN']);
+
 /**
  * Dry-run effects: reads see the real source (host or --root) overlaid with what this run "wrote";
  * writes land in a fresh directory under the OS temp dir (no root needed); commands that change the
@@ -22,6 +25,8 @@ export class DryRunEffects implements Effects {
   readonly records: DryRunRecord[] = [];
   private readonly source: RealEffects;
   private readonly removed = new Set<string>();
+  /** API servers a read found unreachable, by origin, with the reason */
+  private readonly unreachable = new Map<string, string>();
 
   constructor(sourceRoot = '', dir?: string) {
     this.source = new RealEffects(sourceRoot);
@@ -88,7 +93,26 @@ export class DryRunEffects implements Effects {
       this.records.push({ action: 'http', detail: `${req.method} ${req.url}` });
       return { status: 200, body: '{}', headers: {} };
     }
-    return this.source.http(req);
+    if (!req.absentWhenUnreachable) return this.source.http(req);
+    // no server answers (a dry run on a node without a control plane): nothing exists there yet. A server found
+    // unreachable once is not asked again in this run (each attempt could wait for its whole timeout).
+    const origin = new URL(req.url).origin;
+    let why = this.unreachable.get(origin);
+    if (why === undefined) {
+      try {
+        return await this.source.http(req);
+      } catch (err) {
+        // only a server that is not there: a broken client certificate or TLS failure is still an error
+        const code = (err as { code?: string }).code;
+        const timedOut = /timed out after/.test((err as Error).message);
+        if (!timedOut && (code === undefined || !UNREACHABLE_CODES.has(code))) throw err;
+        why = code ?? (err as Error).message;
+        this.unreachable.set(origin, why);
+      }
+    }
+    this.records.push({ action: 'http', detail: `GET ${req.url}: not reachable (${why}); taken as not found` });
+    const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `dry run: the API server is not reachable (${why}); taken as not found` };
+    return { status: 404, body: JSON.stringify(status), headers: {} };
   }
   httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse> {
     return this.source.httpStream(req, onLine, signal);

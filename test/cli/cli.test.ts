@@ -179,7 +179,7 @@ describe('kubeboot CLI', () => {
   it('a reader that goes away (| head) does not stop the run: every file is written, exit 0, no stack trace', async (t) => {
     const dir = tempDir(t);
     const root = path.join(dir, 'root');
-    const args = [CLI, 'init', '--root', root, '--config', writeConfig(dir), '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all'];
+    const args = [CLI, 'init', '--root', root, '--config', writeConfig(dir), '--skip-phases', 'kubelet-start,wait-control-plane,addon', '--ignore-preflight-errors', 'all'];
     const child = spawn(process.execPath, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -206,6 +206,60 @@ function closeServer(server: http.Server | https.Server): Promise<void> {
   });
 }
 
+/**
+ * A plain object store behind the API paths of the namespaced and cluster-scoped kinds init's later phases write:
+ * create, read, list (with an equality label selector), replace and delete; no defaulting, no validation.
+ */
+class DoubleObjects {
+  private readonly byPath = new Map<string, Obj>();
+  private static readonly CORE = new Set(['configmaps', 'secrets', 'serviceaccounts', 'services', 'endpoints']);
+  private static readonly GROUPS: Readonly<Record<string, { namespaced: readonly string[]; cluster: readonly string[] }>> = {
+    'apps/v1': { namespaced: ['deployments', 'daemonsets'], cluster: [] },
+    'rbac.authorization.k8s.io/v1': { namespaced: ['roles', 'rolebindings'], cluster: ['clusterroles'] },
+  };
+
+  /** The resource a path names (a collection, or one object when name is set); undefined for other paths. */
+  static route(path: string): { resource: string; group: string; namespace?: string; name?: string } | undefined {
+    const core = /^\/api\/v1\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(path);
+    if (core && DoubleObjects.CORE.has(core[2] as string)) {
+      return { resource: core[2] as string, group: '', namespace: decodeURIComponent(core[1] as string), ...(core[3] ? { name: decodeURIComponent(core[3]) } : {}) };
+    }
+    const grouped = /^\/apis\/([^/]+\/[^/]+)\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(path);
+    if (!grouped) return undefined;
+    const g = DoubleObjects.GROUPS[grouped[1] as string];
+    const resource = grouped[3] as string;
+    const ok = grouped[2] !== undefined ? g?.namespaced.includes(resource) : g?.cluster.includes(resource);
+    if (!ok) return undefined;
+    return {
+      resource,
+      group: (grouped[1] as string).split('/')[0] as string,
+      ...(grouped[2] !== undefined ? { namespace: decodeURIComponent(grouped[2]) } : {}),
+      ...(grouped[4] ? { name: decodeURIComponent(grouped[4]) } : {}),
+    };
+  }
+  /** The store's key of a route: group, namespace, resource and (unescaped) name. */
+  static key(r: { resource: string; group: string; namespace?: string; name?: string }): string {
+    return [r.group, r.namespace ?? '', r.resource, ...(r.name !== undefined ? [r.name] : [])].join('|');
+  }
+  get(path: string): Obj | undefined {
+    return this.byPath.get(path);
+  }
+  set(path: string, obj: Obj): void {
+    this.byPath.set(path, obj);
+  }
+  delete(path: string): void {
+    this.byPath.delete(path);
+  }
+  /** The objects of a collection (its key) whose labels match every key=value of the selector. */
+  list(collection: string, selector: string): Obj[] {
+    const want = selector.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]);
+    return [...this.byPath.entries()]
+      .filter(([p]) => p.startsWith(`${collection}|`) && !p.slice(collection.length + 1).includes('|'))
+      .map(([, o]) => o)
+      .filter((o) => want.every(([k, v]) => ((o.metadata as Obj).labels as Obj | undefined)?.[k] === v));
+  }
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
@@ -232,6 +286,8 @@ export class ControlPlaneDouble {
   private readonly pods = new Map<string, RunningPod>(); // by file
   private readonly badFiles = new Map<string, string>(); // file → content hash that failed to parse
   private readonly bindings = new Map<string, Obj>();
+  /** the other API objects init writes (ConfigMaps, RBAC, Deployments, …), by their URL path */
+  private readonly objects = new DoubleObjects();
   private resourceVersion = 1000;
   private readonly watchers = new Set<(type: string, pod: Obj) => void>();
   private selfSigned: Promise<{ cert: string; key: string }> | undefined;
@@ -833,14 +889,25 @@ export class ControlPlaneDouble {
       return send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: req.headers.host ?? '' }] });
     }
     if (route === '/apis') {
-      const gv = { groupVersion: 'rbac.authorization.k8s.io/v1', version: 'v1' };
-      return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'rbac.authorization.k8s.io', versions: [gv], preferredVersion: gv }] });
+      const group = (name: string) => {
+        const gv = { groupVersion: `${name}/v1`, version: 'v1' };
+        return { name, versions: [gv], preferredVersion: gv };
+      };
+      return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [group('rbac.authorization.k8s.io'), group('apps')] });
     }
+    const crud = ['create', 'delete', 'get', 'list', 'update'];
+    const resource = (name: string, kind: string, namespaced: boolean, verbs = crud) => ({ name, singularName: kind.toLowerCase(), namespaced, kind, verbs });
     if (route === '/api/v1') {
       return send(res, 200, {
         kind: 'APIResourceList',
         groupVersion: 'v1',
-        resources: [{ name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'] }],
+        resources: [
+          { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'] },
+          resource('configmaps', 'ConfigMap', true),
+          resource('secrets', 'Secret', true),
+          resource('serviceaccounts', 'ServiceAccount', true),
+          resource('services', 'Service', true),
+        ],
       });
     }
     if (route === '/apis/rbac.authorization.k8s.io/v1') {
@@ -848,7 +915,20 @@ export class ControlPlaneDouble {
         kind: 'APIResourceList',
         apiVersion: 'v1',
         groupVersion: 'rbac.authorization.k8s.io/v1',
-        resources: [{ name: 'clusterrolebindings', singularName: 'clusterrolebinding', namespaced: false, kind: 'ClusterRoleBinding', verbs: ['create', 'get', 'list'] }],
+        resources: [
+          resource('clusterrolebindings', 'ClusterRoleBinding', false, ['create', 'get', 'list', 'update']),
+          resource('clusterroles', 'ClusterRole', false),
+          resource('roles', 'Role', true),
+          resource('rolebindings', 'RoleBinding', true),
+        ],
+      });
+    }
+    if (route === '/apis/apps/v1') {
+      return send(res, 200, {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion: 'apps/v1',
+        resources: [resource('deployments', 'Deployment', true), resource('daemonsets', 'DaemonSet', true)],
       });
     }
     // pods
@@ -902,9 +982,97 @@ export class ControlPlaneDouble {
         });
         return;
       }
+      if (method === 'PUT' && name !== undefined) {
+        if (!this.allowed(id)) return forbid('update', 'clusterrolebindings', 'rbac.authorization.k8s.io');
+        const cur = this.bindings.get(name);
+        if (!cur) return send(res, 404, status(404, 'NotFound', `clusterrolebindings.rbac.authorization.k8s.io "${name}" not found`, { name, group: 'rbac.authorization.k8s.io', kind: 'clusterrolebindings' }));
+        return this.readBody(req, res, (obj) => {
+          const stored = this.replaced(cur, obj);
+          if (!stored) return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on clusterrolebindings.rbac.authorization.k8s.io "${name}": the object has been modified`));
+          this.bindings.set(name, stored);
+          this.mark('api', `ClusterRoleBinding ${name} updated by ${id.user}`);
+          send(res, 200, stored);
+        });
+      }
+      return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not served by the test double`));
+    }
+    // one key per object however its name is escaped (kubeboot sends system%3Acoredns, kubectl system:coredns)
+    const objRoute = DoubleObjects.route(route);
+    const objKey = objRoute ? DoubleObjects.key(objRoute) : '';
+    if (objRoute) {
+      const verb = method === 'GET' ? (objRoute.name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'DELETE' ? 'delete' : method.toLowerCase();
+      if (!this.allowed(id)) return forbid(verb, objRoute.resource, objRoute.group, objRoute.namespace);
+      if (method === 'GET') {
+        if (objRoute.name) {
+          const hit = this.objects.get(objKey);
+          return hit ? send(res, 200, hit) : send(res, 404, status(404, 'NotFound', `${objRoute.resource} "${objRoute.name}" not found`, { name: objRoute.name, kind: objRoute.resource }));
+        }
+        return send(res, 200, { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.resourceVersion) }, items: this.objects.list(objKey, url.searchParams.get('labelSelector') ?? '') });
+      }
+      if (method === 'POST' && !objRoute.name) {
+        return this.readBody(req, res, (obj) => {
+          const n = String((obj.metadata as Obj | undefined)?.name ?? '');
+          if (!n) return send(res, 422, status(422, 'Invalid', 'metadata.name: Required value'));
+          const key = DoubleObjects.key({ ...objRoute, name: n });
+          if (this.objects.get(key)) return send(res, 409, status(409, 'AlreadyExists', `${objRoute.resource} "${n}" already exists`, { name: n, kind: objRoute.resource }));
+          this.resourceVersion++;
+          const meta = { ...(obj.metadata as Obj), uid: randomUUID(), resourceVersion: String(this.resourceVersion), creationTimestamp: iso() };
+          delete (meta as Obj).managedFields;
+          const stored: Obj = { ...obj, metadata: meta };
+          delete stored.status;
+          this.objects.set(key, stored);
+          this.mark('api', `${String(obj.kind)} ${objRoute.namespace ? `${objRoute.namespace}/` : ''}${n} created by ${id.user}`);
+          send(res, 201, stored);
+        });
+      }
+      if (method === 'PUT' && objRoute.name) {
+        const cur = this.objects.get(objKey);
+        if (!cur) return send(res, 404, status(404, 'NotFound', `${objRoute.resource} "${objRoute.name}" not found`, { name: objRoute.name, kind: objRoute.resource }));
+        return this.readBody(req, res, (obj) => {
+          const stored = this.replaced(cur, obj);
+          if (!stored) return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${objRoute.resource} "${objRoute.name}": the object has been modified; please apply your changes to the latest version and try again`));
+          this.objects.set(objKey, stored);
+          this.mark('api', `${String(obj.kind)} ${objRoute.namespace ? `${objRoute.namespace}/` : ''}${objRoute.name} updated by ${id.user}`);
+          send(res, 200, stored);
+        });
+      }
+      if (method === 'DELETE' && objRoute.name) {
+        const cur = this.objects.get(objKey);
+        if (!cur) return send(res, 404, status(404, 'NotFound', `${objRoute.resource} "${objRoute.name}" not found`, { name: objRoute.name, kind: objRoute.resource }));
+        this.objects.delete(objKey);
+        return send(res, 200, status(200, 'Success', `${objRoute.resource} "${objRoute.name}" deleted`));
+      }
       return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not served by the test double`));
     }
     return send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+  }
+
+  /** Reads a JSON body, answering 400 when it is not one. */
+  private readBody(req: http.IncomingMessage, res: http.ServerResponse, then: (obj: Obj) => void): void {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      let obj: Obj;
+      try {
+        obj = JSON.parse(body) as Obj;
+      } catch {
+        return send(res, 400, status(400, 'BadRequest', 'the body is not JSON'));
+      }
+      then(obj);
+    });
+  }
+
+  /** An update as the API server makes it: a stale resourceVersion conflicts (undefined); uid and creation time stay. */
+  private replaced(cur: Obj, obj: Obj): Obj | undefined {
+    const curMeta = cur.metadata as Obj;
+    const rv = (obj.metadata as Obj | undefined)?.resourceVersion;
+    if (rv !== undefined && rv !== '' && rv !== '0' && rv !== curMeta.resourceVersion) return undefined;
+    this.resourceVersion++;
+    const stored: Obj = { ...obj, metadata: { ...(obj.metadata as Obj), uid: curMeta.uid, creationTimestamp: curMeta.creationTimestamp, resourceVersion: String(this.resourceVersion) } };
+    delete (stored.metadata as Obj).managedFields;
+    if (cur.status !== undefined) stored.status = cur.status;
+    else delete stored.status;
+    return stored;
   }
 
   private podTable(pods: Obj[]): Obj {

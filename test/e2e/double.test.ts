@@ -45,7 +45,7 @@ describe('the kubelet + API server test double', () => {
     if (!requireTools(t, 'etcd', 'openssl')) return;
     const a = await arrange();
     t.after(() => a.dispose());
-    const r = await runCli(['init', '--root', a.root, '--config', a.config, '--skip-phases', 'wait-control-plane'], { env: cleanEnv(), timeoutMs: 120_000 });
+    const r = await runCli(['init', '--root', a.root, '--config', a.config, '--skip-phases', 'wait-control-plane,addon'], { env: cleanEnv(), timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     const pods = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => `${c}-${NODE_NAME}`);
     await a.double.waitFor('four Ready pods', () => a.double.allReadyAt(4) !== undefined, 30_000);

@@ -238,7 +238,7 @@ describe('kubeboot regenerate refuses', () => {
     const { freePorts } = await import('../double/ports.js');
     const [apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort] = await freePorts(8);
     (await import('node:fs')).writeFileSync(cfg, configText({ apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort } as Ports));
-    const init = await runCli(['init', '--root', root, '--config', cfg, '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all'], { timeoutMs: 120_000 });
+    const init = await runCli(['init', '--root', root, '--config', cfg, '--skip-phases', 'kubelet-start,wait-control-plane,addon', '--ignore-preflight-errors', 'all'], { timeoutMs: 120_000 });
     assert.equal(init.code, 0, show(init));
 
     const m = path.join(root, 'etc/kubernetes/manifests/kube-scheduler.yaml');

@@ -91,7 +91,7 @@ describe('init on a node kubeboot set up', () => {
     const text = configText({ apiserver, controllerManager, scheduler, etcdClient, etcdPeer, etcdMetrics, kubeletHealthz, kubeletPort } as Ports);
     const cfg = path.join(dir, 'c.yaml');
     writeFileSync(cfg, text);
-    const args = ['--root', root, '--skip-phases', 'kubelet-start,wait-control-plane', '--ignore-preflight-errors', 'all'];
+    const args = ['--root', root, '--skip-phases', 'kubelet-start,wait-control-plane,addon', '--ignore-preflight-errors', 'all'];
     const first = await runCli(['init', '--config', cfg, ...args], { timeoutMs: 120_000 });
     assert.equal(first.code, 0, show(first));
     writeFileSync(cfg, withSchedulerFlag(text, 'v', '2'));
