@@ -69,7 +69,8 @@ describe('init against the test double', () => {
       '[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"',
       '[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"',
       '[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests"',
-      `[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:${a.ports.kubeletHealthz}/healthz. This can take up to 1m0s`,
+      // under --root kubeboot starts no kubelet: the double's gets the short grace a kubelet nobody started gets
+      `[kubelet-check] Waiting for a running kubelet at http://127.0.0.1:${a.ports.kubeletHealthz}/healthz (kubeboot did not start one: the files were written under --root "${a.root}"). This can take up to 15s`,
       `[control-plane-check] Checking kube-apiserver at https://127.0.0.1:${a.ports.apiserver}/livez`,
       `[control-plane-check] Checking kube-controller-manager at https://127.0.0.1:${a.ports.controllerManager}/healthz`,
       `[control-plane-check] Checking kube-scheduler at https://127.0.0.1:${a.ports.scheduler}/livez`,

@@ -44,7 +44,7 @@ const EXPECT: Expect[] = [
   {
     base: 'apiserver-kubelet-client',
     ca: 'ca',
-    subject: 'O = kubeadm:cluster-admins, CN = kube-apiserver-kubelet-client',
+    subject: 'CN = kube-apiserver-kubelet-client',
     isCA: false,
     eku: 'TLS Web Client Authentication',
     sans: undefined,
