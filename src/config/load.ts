@@ -316,8 +316,11 @@ export function buildSpec(
   }
   const d = applyDefaults(init, clusterIn, host, row.latestPatch);
   issues.push(...validateDocuments(d.init, d.cluster, row));
-  // kubeadm's manageSkippedAddons: skipping an addon's phase disables that addon, so that the configuration init
-  // records (and uploads) says so; a disabled addon's phase is skipped (phases/init/addon.ts)
+  // kubeadm's manageSkippedAddons (init only): skipping an addon's phase disables that addon in the configuration
+  // init records (and uploads). spec.dns/spec.proxy keep what the file says, as kubeadm's other commands read it
+  // (`config images list` still lists CoreDNS when skipPhases names addon/coredns)
+  const dnsDisabled = d.cluster.dns?.disabled ?? false;
+  const proxyDisabled = d.cluster.proxy?.disabled ?? false;
   const skips = new Set(d.init.skipPhases ?? []);
   const allAddons = skips.has('addon') || skips.has('addon/all');
   if (allAddons || skips.has('addon/coredns')) d.cluster.dns = { ...d.cluster.dns, disabled: true };
@@ -415,11 +418,11 @@ export function buildSpec(
     skipPhases: i.skipPhases ?? [],
     ignorePreflightErrors: (i.nodeRegistration?.ignorePreflightErrors ?? []).map((x) => x.toLowerCase()),
     dns: {
-      disabled: c.dns?.disabled ?? false,
+      disabled: dnsDisabled,
       imageRepository: corednsRepository(c.dns?.imageRepository || imageRepository),
       imageTag: c.dns?.imageTag || row.corednsTag,
     },
-    proxy: { disabled: c.proxy?.disabled ?? false },
+    proxy: { disabled: proxyDisabled },
     kubeletConfiguration: parsed?.kubelet,
     kubeProxyConfiguration: parsed?.kubeProxy,
     kubeProxy: proxy.settings,

@@ -78,6 +78,10 @@ export interface ClusterSpec {
   readonly patchesDirectory: string; // '' when unset
   readonly skipPhases: readonly string[];
   readonly ignorePreflightErrors: readonly string[];
+  /**
+   * disabled: as the file (or flags) say; init's recorded configuration (documents.cluster) also counts a skipped
+   * addon phase as disabled, as kubeadm's init does
+   */
   readonly dns: { readonly disabled: boolean; readonly imageRepository: string; readonly imageTag: string };
   readonly proxy: { readonly disabled: boolean };
   /** The KubeletConfiguration document from the config file, as data (kubelet-start merges it). */

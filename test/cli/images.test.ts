@@ -68,6 +68,9 @@ etcd:
     const r = await runCli(['config', 'images', 'list', '--config', cfg]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'mirror.example.com/kube-apiserver:v1.36.5\nmirror.example.com/kube-controller-manager:v1.36.5\nmirror.example.com/kube-scheduler:v1.36.5\nmirror.example.com/pause:3.10.2\n');
+    const yaml = await runCli(['config', 'images', 'list', '--config', cfg, '-o', 'yaml']);
+    assert.equal(yaml.code, 0, yaml.stderr);
+    assert.match(yaml.stdout, /^- mirror\.example\.com\/pause:3\.10\.2$/m);
     const mixed = await runCli(['config', 'images', 'list', '--config', cfg, '--kubernetes-version', 'v1.35.0']);
     assert.equal(mixed.code, 3);
     assert.match(mixed.stderr, /^error: can not mix '--config' with arguments \[kubernetes-version\]$/m);

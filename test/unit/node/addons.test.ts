@@ -189,10 +189,13 @@ describe('the addon phase', () => {
     assert.ok(e.api.get('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy'));
   });
 
-  it('dns.disabled / proxy.disabled (or skipping the sub-phase) skip it', async () => {
-    const off = env({ 'skip-phases': ['addon/kube-proxy'] });
-    assert.equal(await sub('kube-proxy').runIf?.(off.ctx), false);
-    assert.equal(await sub('coredns').runIf?.(off.ctx), true);
+  it('dns.disabled / proxy.disabled skip the sub-phase', async () => {
+    const { buildSpec, parseConfigText } = await import('../../../src/config/load.js');
+    const { TEST_HOST } = await import('../../helpers/host.js');
+    const parsed = await parseConfigText('apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nproxy:\n  disabled: true\n', 'c.yaml');
+    const off = { ...env().ctx, spec: buildSpec(parsed, {}, TEST_HOST, 'c.yaml').spec };
+    assert.equal(await sub('kube-proxy').runIf?.(off), false);
+    assert.equal(await sub('coredns').runIf?.(off), true);
   });
 });
 

@@ -354,13 +354,14 @@ describe('config images list', () => {
     ]);
   });
 
-  it("skipping an addon's phase disables the addon, as kubeadm's init does (manageSkippedAddons)", async () => {
+  it("skipping an addon's phase disables the addon in init's recorded configuration (kubeadm's manageSkippedAddons), not in the image list", async () => {
     const s = await specFrom('', { 'skip-phases': ['addon/coredns'] });
-    assert.equal(s.dns.disabled, true);
-    assert.equal(s.proxy.disabled, false);
     assert.equal(s.documents.cluster.dns?.disabled, true, 'the recorded configuration says so');
+    assert.equal(s.documents.cluster.proxy?.disabled, undefined);
+    assert.equal(s.dns.disabled, false, 'kubeadm config images list still lists CoreDNS');
+    assert.ok(controlPlaneImages(s).includes('registry.k8s.io/coredns/coredns:v1.14.2'));
     const all = await specFrom('', { 'skip-phases': ['addon'] });
-    assert.equal(all.dns.disabled && all.proxy.disabled, true);
-    assert.equal((await specFrom('', { 'skip-phases': ['addon/kube-proxy'] })).proxy.disabled, true);
+    assert.equal(all.documents.cluster.dns?.disabled && all.documents.cluster.proxy?.disabled, true);
+    assert.equal((await specFrom('', { 'skip-phases': ['addon/kube-proxy'] })).documents.cluster.proxy?.disabled, true);
   });
 });
