@@ -9,11 +9,14 @@ import { statusMessage, type ApiClient } from '../kube/api.js';
 import {
   COREDNS_DEFAULT_REPLICAS,
   COREDNS_NAME,
+  patchAddonWorkload,
   renderCoreDNS,
   renderKubeProxy,
+  type AddonPatchTarget,
   type AddonTemplates,
   type RenderedAddonObject,
 } from '../render/addons.js';
+import { PatchError } from '../render/patches.js';
 import { toYaml } from '../render/yaml.js';
 import type { NodeContext } from './context.js';
 import { OBJECT_TALLY, collectionPath, describeObject, ensureObject, reportObject, type KubeObject, type ObjectOutcome } from './objects.js';
@@ -106,11 +109,34 @@ async function existingCorefile(client: ApiClient): Promise<string | undefined> 
   return corefile;
 }
 
+/**
+ * The user's patches (patches.directory) for an addon's workload, applied with kubeadm's messages; kube-proxy's
+ * DaemonSet takes patches from the minor whose kubeadm has that target (1.37), earlier ones ignore them as kubeadm does.
+ */
+async function withPatches(ctx: NodeContext, objects: RenderedAddonObject[], target: AddonPatchTarget, what: string): Promise<RenderedAddonObject[]> {
+  if (ctx.spec.patchesDirectory === '') return objects;
+  const { loadPatches } = await import('./manifests.js');
+  const files = ((await loadPatches(ctx))?.files ?? []).filter((f) => f.target === target);
+  if (files.length === 0) return objects;
+  if (target === 'kubeproxydaemonset' && !ctx.spec.version.kubeProxyDaemonSetPatches) {
+    ctx.out.log('patches', `Ignoring the patches for target "${target}": kubeadm ${ctx.spec.version.minor} does not patch kube-proxy's DaemonSet (kubeadm 1.37 does)`);
+    return objects;
+  }
+  try {
+    const r = patchAddonWorkload(objects, target, files);
+    for (const a of r.applied) ctx.out.log('patches', `Applied patch of type "${a.type}" to target "${target}"`);
+    return r.objects;
+  } catch (err) {
+    if (err instanceof PatchError) throw new OperationError(`could not apply patches to the ${what}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
 /** The CoreDNS addon: ConfigMap (an existing Corefile is kept), RBAC, ServiceAccount, Deployment, kube-dns Service. */
 export async function ensureCoreDNS(ctx: NodeContext, client: ApiClient, templates?: AddonTemplates): Promise<void> {
   const replicas = await corednsReplicas(client);
   const current = await existingCorefile(client);
-  const objects = renderCoreDNS(ctx.spec, templates ?? (await loadAddonTemplates()), { replicas });
+  const objects = await withPatches(ctx, renderCoreDNS(ctx.spec, templates ?? (await loadAddonTemplates()), { replicas }), 'corednsdeployment', 'CoreDNS Deployment');
   await ensureAll(ctx, client, objects);
   const wanted = ((objects[0]?.object as { data?: { Corefile?: string } }).data?.Corefile ?? '') as string;
   if (current !== undefined && current !== wanted) {
@@ -123,7 +149,8 @@ export async function ensureCoreDNS(ctx: NodeContext, client: ApiClient, templat
 
 /** The kube-proxy addon: ConfigMap (the KubeProxyConfiguration and a kubeconfig), DaemonSet, ServiceAccount, RBAC. */
 export async function ensureKubeProxy(ctx: NodeContext, client: ApiClient, templates?: AddonTemplates): Promise<void> {
-  const objects = renderKubeProxy(ctx.spec, templates ?? (await loadAddonTemplates()), { proxyEnv: ctx.host.proxyEnv });
+  const rendered = renderKubeProxy(ctx.spec, templates ?? (await loadAddonTemplates()), { proxyEnv: ctx.host.proxyEnv });
+  const objects = await withPatches(ctx, rendered, 'kubeproxydaemonset', 'kube-proxy DaemonSet');
   await ensureAll(ctx, client, objects);
   ctx.out.action(ADDONS_TAG, { doing: 'Applied essential addon: kube-proxy', would: 'Would apply essential addon: kube-proxy' });
 }

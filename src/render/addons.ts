@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterSpec } from '../config/spec.js';
 import { corednsImage, kubernetesImage } from './images.js';
 import { controlPlaneEndpointURL } from './kubeconfig.js';
+import { applyPatches, type AppliedPatch, type PatchFile } from './patches.js';
 import { clusterDnsIp } from './kubelet.js';
 import { toYaml, toYamlInOrder } from './yaml.js';
 
@@ -187,4 +188,30 @@ export function renderKubeProxy(spec: ClusterSpec, templates: Pick<AddonTemplate
     { object: asObject(fromTemplate(docs, 'Role', KUBE_PROXY_NAME, file)), existing: 'update' },
     { object: asObject(fromTemplate(docs, 'RoleBinding', KUBE_PROXY_NAME, file)), existing: 'update' },
   ];
+}
+
+// ---------- patches ----------
+
+/** The patch targets of the addons' workloads (kubeadm's patches.CoreDNSDeployment and patches.KubeProxyDaemonSet). */
+export type AddonPatchTarget = 'corednsdeployment' | 'kubeproxydaemonset';
+
+/**
+ * The user's patches for one addon workload (corednsdeployment: CoreDNS's Deployment; kubeproxydaemonset: kube-proxy's
+ * DaemonSet), applied in the patch directory's order with Deployment / DaemonSet merge keys; the other objects are
+ * left as they are. A patch that does not apply throws PatchError naming the file.
+ */
+export function patchAddonWorkload(
+  objects: readonly RenderedAddonObject[],
+  target: AddonPatchTarget,
+  files: readonly PatchFile[],
+): { objects: RenderedAddonObject[]; applied: AppliedPatch[] } {
+  const kind = target === 'corednsdeployment' ? 'Deployment' : 'DaemonSet';
+  const applied: AppliedPatch[] = [];
+  const out = objects.map((o) => {
+    if (o.object.kind !== kind) return o;
+    const r = applyPatches(target, o.object, files);
+    applied.push(...r.applied);
+    return { ...o, object: r.object as AddonObject };
+  });
+  return { objects: out, applied };
 }

@@ -28,6 +28,10 @@ interface AddonCase {
   readonly yaml: string;
   /** environment of both tools (kubeadm passes *_proxy variables on to kube-proxy) */
   readonly env?: Record<string, string>;
+  /** patch files by name, in the directory patches.directory names (PATCHES in the yaml) */
+  readonly patches?: Record<string, string>;
+  /** what kubeadm's objects must show (so that agreeing with kubeadm is not agreeing on nothing) */
+  readonly check?: (objects: readonly Obj[]) => void;
 }
 
 const init = (address: string, extra = '') => `apiVersion: kubeadm.k8s.io/v1beta4
@@ -44,7 +48,12 @@ kubernetesVersion: ${K8S_VERSION}
 `;
 
 const CASES: readonly AddonCase[] = [
-  { name: 'defaults', about: 'kubeadm defaults, a pod subnet', yaml: `${init('192.0.2.10')}networking:\n  podSubnet: 10.244.0.0/16\n` },
+  {
+    name: 'defaults',
+    about: 'kubeadm defaults, a pod subnet',
+    yaml: `${init('192.0.2.10')}networking:\n  podSubnet: 10.244.0.0/16\n`,
+    check: (objects) => assert.equal(objects.length, 12),
+  },
   { name: 'no-pod-subnet', about: 'no pod subnet: no clusterCIDR', yaml: init('192.0.2.10') },
   {
     name: 'ipv6',
@@ -110,6 +119,7 @@ oomScoreAdj: -999
   },
   {
     name: 'disabled',
+    check: (objects) => assert.deepEqual(objects, []),
     about: 'dns.disabled and proxy.disabled, external etcd: no addon objects, fewer images',
     yaml: `${init('192.0.2.10')}dns:
   disabled: true
@@ -122,6 +132,34 @@ etcd:
     certFile: /etc/etcd/client.crt
     keyFile: /etc/etcd/client.key
 `,
+  },
+  {
+    name: 'patches',
+    about: "patches of CoreDNS's Deployment (strategic: a container merged by name, tolerations replaced; json); kube-proxy's DaemonSet is no 1.36 target",
+    yaml: init('192.0.2.10', 'patches:\n  directory: PATCHES\n'),
+    patches: {
+      'corednsdeployment.yaml': `spec:
+  template:
+    spec:
+      containers:
+      - name: coredns
+        resources:
+          requests:
+            cpu: 200m
+      tolerations:
+      - operator: Exists
+`,
+      'corednsdeployment1+json.json': '[{"op": "replace", "path": "/spec/replicas", "value": 3}]\n',
+      'kubeproxydaemonset.yaml': 'metadata:\n  labels:\n    patched: "true"\n',
+    },
+    check(objects) {
+      const dep = objects.find((o) => o.kind === 'Deployment') as { spec: { replicas: number; template: { spec: { tolerations: unknown[]; containers: { resources: unknown }[] } } } };
+      assert.equal(dep.spec.replicas, 3);
+      assert.deepEqual(dep.spec.template.spec.tolerations, [{ operator: 'Exists' }]);
+      assert.deepEqual(dep.spec.template.spec.containers[0]?.resources, { limits: { memory: '170Mi' }, requests: { cpu: '200m', memory: '70Mi' } });
+      const ds = objects.find((o) => o.kind === 'DaemonSet') as { metadata: { labels: Record<string, string> } };
+      assert.deepEqual(ds.metadata.labels, { 'k8s-app': 'kube-proxy' }, 'kubeadm 1.36 does not patch the DaemonSet');
+    },
   },
   { name: 'skip-coredns', about: "skipping addon/coredns (kubeadm's manageSkippedAddons disables it)", yaml: `${init('192.0.2.10', 'skipPhases:\n- addon/coredns\n')}` },
 ];
@@ -222,7 +260,10 @@ test('the addon phase and config images list against kubeadm v1.36.5', async (t)
       const dir = path.join(work, c.name);
       mkdirSync(dir, { recursive: true });
       const cfg = path.join(dir, 'config.yaml');
-      writeFileSync(cfg, c.yaml);
+      const patches = path.join(dir, 'patches');
+      mkdirSync(patches);
+      for (const [name, text] of Object.entries(c.patches ?? {})) writeFileSync(path.join(patches, name), text);
+      writeFileSync(cfg, c.yaml.replace('PATCHES', patches));
       const env = Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v}`);
       // kubeadm's whole init as a dry run: `kubeadm init phase addon …` would not do, because kubeadm's runner picks
       // the phases of a phase command before it reads the configuration (dns.disabled, proxy.disabled and skipPhases
@@ -247,6 +288,7 @@ test('the addon phase and config images list against kubeadm v1.36.5', async (t)
 
       const ours = kubebootObjects(addons.stdout);
       const theirs = kubeadmObjects(ka.steps[0]?.stdout ?? '').filter((o) => ADDON_OBJECTS.has(label(o)));
+      c.check?.(theirs);
       const { unexplained, explained } = compareObjects(theirs, ours);
       if (explained.length > 0) t.diagnostic(`${c.name}: explained differences:\n${explained.join('\n')}`);
       assert.deepEqual(unexplained, [], `${c.name}: differences from kubeadm's objects`);

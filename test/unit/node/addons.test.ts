@@ -4,7 +4,7 @@
  * keeps (a Corefile, a scaled CoreDNS), the errors kubeadm gives, and the dry-run twin's reads.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -168,6 +168,41 @@ describe('addons on a cluster that has them', () => {
     const refused = env();
     refused.api.failWith = 403;
     await assert.rejects(ensureKubeProxy(refused.ctx, refused.client), (err: OperationError) => /reading ConfigMap kube-system\/kube-proxy with \/etc\/kubernetes\/admin\.conf: 403/.test(err.message));
+  });
+});
+
+describe("the addons' patch targets (patches.directory)", () => {
+  function patchDir(t: { after: (fn: () => void) => void }, files: Record<string, string>): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kubeboot-addon-patches-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+    return dir;
+  }
+
+  it("corednsdeployment patches CoreDNS's Deployment (kubeadm's messages); kubeproxydaemonset is a target from 1.37 on", async (t) => {
+    const dir = patchDir(t, {
+      'corednsdeployment+merge.yaml': 'spec:\n  template:\n    metadata:\n      annotations:\n        patched: "yes"\n',
+      'kubeproxydaemonset.yaml': 'metadata:\n  labels:\n    patched: "yes"\n',
+    });
+    const e = env({ patches: dir });
+    await both(e);
+    assert.equal(e.api.get(`${DEPLOY}/coredns`)?.spec.template.metadata.annotations.patched, 'yes');
+    assert.equal(e.api.get('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy')?.metadata.labels.patched, undefined);
+    const l = logs(e.events.events);
+    assert.ok(l.includes('[patches] Applied patch of type "application/merge-patch+json" to target "corednsdeployment"'), l.join('\n'));
+    assert.ok(l.includes('[patches] Ignoring the patches for target "kubeproxydaemonset": kubeadm 1.36 does not patch kube-proxy\'s DaemonSet (kubeadm 1.37 does)'));
+
+    const e137 = env({ patches: dir, 'kubernetes-version': 'v1.37.1' });
+    await both(e137);
+    assert.equal(e137.api.get('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy')?.metadata.labels.patched, 'yes');
+    assert.ok(logs(e137.events.events).includes('[patches] Applied patch of type "application/strategic-merge-patch+json" to target "kubeproxydaemonset"'));
+  });
+
+  it('a patch that does not apply stops the addon before any object is written, naming the file', async (t) => {
+    const dir = patchDir(t, { 'corednsdeployment+json.json': '[{"op": "remove", "path": "/spec/nothing"}]' });
+    const e = env({ patches: dir });
+    await assert.rejects(ensureCoreDNS(e.ctx, e.client), (err: OperationError) => /could not apply patches to the CoreDNS Deployment: could not apply patch file ".*corednsdeployment\+json\.json"/.test(err.message));
+    assert.ok(e.api.calls.every((c) => c.startsWith('GET ')), 'nothing was written');
   });
 });
 
