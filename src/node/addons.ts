@@ -33,7 +33,17 @@ const KUBE_DNS_SELECTOR = 'k8s-app=kube-dns';
  */
 export async function adminClient(ctx: NodeContext): Promise<ApiClient> {
   const api = await ctx.client();
-  const r = await api.ensureClusterAdmins(ADMIN_BOOTSTRAP_TIMEOUT_MS);
+  let r;
+  try {
+    r = await api.ensureClusterAdmins(ADMIN_BOOTSTRAP_TIMEOUT_MS);
+  } catch (err) {
+    // no API server answers (the first call of the phase): say what the addons need
+    const code = (err as { code?: string }).code;
+    throw new OperationError(`could not bootstrap the admin user in file ${api.client.label}: the API server at ${api.client.creds.server} does not answer (${code ?? (err as Error).message})`, {
+      cause: err,
+      hint: 'the addons are created through a running API server: run them after the control plane is up (kubeboot init, or kubeboot init phase wait-control-plane first), or leave them out with --skip-phases addon',
+    });
+  }
   if (!r.ok) throw new OperationError(`could not bootstrap the admin user in file ${api.client.label}: ${r.error}`);
   return api.client;
 }

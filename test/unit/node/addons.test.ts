@@ -224,6 +224,14 @@ describe('the addon phase', () => {
     assert.ok(e.api.get('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy'));
   });
 
+  it('no API server: the phase says what it needs (exit 1, with a hint), before any object', async () => {
+    const e = env();
+    e.api.unreachable = true;
+    await assert.rejects(sub('coredns').run?.(phaseContext(e)) as Promise<void>, (err: OperationError) =>
+      err instanceof OperationError && /admin\.conf: the API server at https:\/\/192\.0\.2\.10:6443 does not answer \(ECONNREFUSED\)/.test(err.message) && /--skip-phases addon/.test(err.hint ?? ''),
+    );
+  });
+
   it('dns.disabled / proxy.disabled skip the sub-phase', async () => {
     const { buildSpec, parseConfigText } = await import('../../../src/config/load.js');
     const { TEST_HOST } = await import('../../helpers/host.js');
