@@ -18,6 +18,7 @@ import { markControlPlane } from './init/mark-control-plane.js';
 import { bootstrapToken } from './init/bootstrap-token.js';
 import { kubeletFinalize } from './init/kubelet-finalize.js';
 import { showJoinCommand } from './init/show-join-command.js';
+import { addon } from './init/addon.js';
 import { resetPreflight } from './reset/preflight.js';
 import { removeEtcdMember } from './reset/remove-etcd-member.js';
 import { cleanupNode } from './reset/cleanup-node.js';
@@ -35,6 +36,7 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
   markControlPlane,
   bootstrapToken,
   kubeletFinalize,
+  addon,
   showJoinCommand,
 ];
 

@@ -38,6 +38,8 @@ export interface VersionRow {
   readonly kubeadmAcceptsV1beta3: boolean;
   readonly featureGates: readonly FeatureGateInfo[];
   readonly encryptionAlgorithms: readonly string[];
+  /** kubeadm patches kube-proxy's DaemonSet (the kubeproxydaemonset target, 1.37+); corednsdeployment is in every minor */
+  readonly kubeProxyDaemonSetPatches: boolean;
   /** scheduler probes: /livez + /readyz (1.32+) */
   readonly schedulerLivez: boolean;
   /** mandatory and optional binaries for the preflight in-PATH checks */
@@ -71,6 +73,7 @@ export const VERSION_TABLE: readonly VersionRow[] = [
       { name: 'WaitForAllControlPlaneComponents', default: true, locked: true },
     ],
     encryptionAlgorithms: ALGOS_134,
+    kubeProxyDaemonSetPatches: false,
     schedulerLivez: true,
     requiredBinaries: BIN_REQUIRED,
     optionalBinaries: BIN_OPTIONAL,
@@ -95,6 +98,7 @@ export const VERSION_TABLE: readonly VersionRow[] = [
       { name: 'RootlessControlPlane', default: false, deprecated: true },
     ],
     encryptionAlgorithms: ALGOS_134,
+    kubeProxyDaemonSetPatches: false,
     schedulerLivez: true,
     requiredBinaries: BIN_REQUIRED,
     optionalBinaries: BIN_OPTIONAL,
@@ -118,6 +122,7 @@ export const VERSION_TABLE: readonly VersionRow[] = [
       { name: 'RootlessControlPlane', default: false, deprecated: true },
     ],
     encryptionAlgorithms: ALGOS_134,
+    kubeProxyDaemonSetPatches: false,
     schedulerLivez: true,
     requiredBinaries: BIN_REQUIRED,
     optionalBinaries: BIN_OPTIONAL,
@@ -137,6 +142,7 @@ export const VERSION_TABLE: readonly VersionRow[] = [
     kubeadmAcceptsV1beta3: false,
     featureGates: [{ name: 'RootlessControlPlane', default: false, deprecated: true }],
     encryptionAlgorithms: ALGOS_134,
+    kubeProxyDaemonSetPatches: true,
     schedulerLivez: true,
     requiredBinaries: BIN_REQUIRED,
     optionalBinaries: BIN_OPTIONAL,

@@ -10,7 +10,10 @@ import { toYaml, toYamlDocuments } from '../render/yaml.js';
 import { DEFAULT_MINOR, VERSION_TABLE } from '../versions.js';
 import { readConfigFile } from './init.js';
 import { stdout } from './io.js';
-import { globalOptions } from './options.js';
+import { checkConfigMixing, configFlags, flagValue, globalOptions } from './options.js';
+import { controlPlaneImages } from '../render/images.js';
+import { Output } from '../workflow/events.js';
+import { makeReporter } from './io.js';
 import { KUBEBOOT_VERSION } from './program.js';
 
 /** kubeadm prints placeholders, not this machine's facts, in init-defaults. */
@@ -92,6 +95,46 @@ export async function migrateConfig(cmd: Command): Promise<void> {
     return;
   }
   emit(g, text, { apiVersion: API_V1BETA4, documents: docs }, 'config migrate');
+}
+
+/** kubeadm's output document of `config images list` (output.kubeadm.k8s.io/v1alpha3 Images), Go's field order. */
+export function imagesDocument(images: readonly string[]): { kind: 'Images'; apiVersion: string; images: string[] } {
+  return { kind: 'Images', apiVersion: 'output.kubeadm.k8s.io/v1alpha3', images: [...images] };
+}
+
+/**
+ * `kubeboot config images list`: the images the configuration uses, in kubeadm's order and format (one per line;
+ * `-o json|yaml`: kubeadm's Images document; the global --output json: a result event holding that document).
+ */
+export async function listImages(cmd: Command): Promise<void> {
+  const g = globalOptions(cmd);
+  const format = flagValue(cmd, 'o') as string | undefined;
+  if (g.output === 'json' && format !== undefined && format !== 'json') {
+    throw new ConfigError(`-o ${format} cannot be combined with --output json: use one of them`, [], {
+      hint: "-o json|yaml prints kubeadm's Images document; --output json prints kubeboot's JSON events",
+    });
+  }
+  // kubeadm ignores the other flags when --config is given; kubeboot refuses them, as init does
+  checkConfigMixing(cmd);
+  const o = cmd.opts() as { config?: string };
+  const file = o.config !== undefined ? await readConfigFile(o.config) : undefined;
+  const parsed = file ? await parseConfigText(file.text, file.path) : undefined;
+  // the images depend on the configuration only, never on this machine (kubeadm skips its CRI detection too)
+  const { spec, warnings } = buildSpec(parsed, configFlags(cmd), PLACEHOLDER_HOST, file?.path ?? 'flags');
+  const doc = imagesDocument(controlPlaneImages(spec));
+  const allWarnings = [...(parsed?.warnings ?? []), ...warnings];
+  if (g.output === 'json' && format === undefined) {
+    const reporter = makeReporter(g);
+    const out = new Output(reporter);
+    for (const w of allWarnings) out.warn(w);
+    out.emit({ type: 'result', command: 'config images list', data: { ...doc } });
+    reporter.close?.();
+    return;
+  }
+  for (const w of allWarnings) process.stderr.write(`[WARNING] ${w}\n`);
+  if (format === 'json') stdout.write(`${JSON.stringify(doc, null, 4)}\n`);
+  else if (format === 'yaml') stdout.write(toYaml(doc));
+  else stdout.write(`${doc.images.join('\n')}\n`);
 }
 
 export async function printVersion(cmd: Command): Promise<void> {

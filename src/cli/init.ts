@@ -167,7 +167,7 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
       out.log('dryrun', `Would write file "${f.path}" (mode 0${f.mode.toString(8)}) with content:\n${content.replace(/^/gm, '\t')}`);
     }
     for (const r of dfx.records.filter((x) => x.action === 'exec')) out.log('dryrun', `Would run: ${r.detail}`);
-    for (const r of dfx.records.filter((x) => x.action === 'http')) {
+    for (const r of dfx.records.filter((x) => x.action === 'http' && !x.detail?.startsWith('GET '))) {
       out.log('dryrun', `Would send: ${r.detail}${r.body !== undefined ? ` with object:\n${(await dryRunObjectText(r.body)).replace(/^/gm, '\t')}` : ''}`);
     }
   }

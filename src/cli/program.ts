@@ -119,6 +119,15 @@ export async function buildProgram(): Promise<Command> {
     {},
     ['old-config'],
   ).action(async (_o, c: Command) => (await import('./config-cmd.js')).migrateConfig(c));
+  const images = new Command('images').description('Interact with container images used by kubeboot');
+  addFlags(
+    images
+      .command('list')
+      .description('Print a list of images kubeboot will use. The configuration file is used in case any images or image repositories are customized'),
+    ['config', 'kubernetes-version', 'image-repository', 'feature-gates', 'o'],
+    { o: "output format: text (one image per line), json or yaml (kubeadm's Images document, output.kubeadm.k8s.io/v1alpha3)" },
+  ).action(async (_o, c: Command) => (await import('./config-cmd.js')).listImages(c));
+  config.addCommand(images);
   program.addCommand(config);
 
   // regenerate / restart one component (src/cli/regenerate.ts, src/cli/restart.ts; loaded when they run)

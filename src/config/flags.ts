@@ -80,7 +80,7 @@ const TABLE = [
   { name: 'rollback', kind: 'negated', description: 'keep the new manifest when its pod is not Ready in time' },
   { name: 'force', kind: 'boolean', short: 'f', description: 'Reset the node without prompting for confirmation.' },
   { name: 'restart', kind: 'boolean', description: "then restart the components that use the renewed files (kubeboot restart's path) and wait for them" },
-  { name: 'o', kind: 'string', shortOnly: true, placeholder: 'FORMAT', description: "output format: text (kubeadm's tables), json or yaml (a CertificateExpirationInfo, output.kubeadm.k8s.io/v1alpha3)", choices: ['text', 'json', 'yaml'] },
+  { name: 'o', kind: 'string', shortOnly: true, placeholder: 'FORMAT', description: "output format: text (kubeadm's tables), json or yaml (a CertificateExpirationInfo, output.kubeadm.k8s.io/v1alpha3)", choices: ['text', 'json', 'yaml'], withConfig: true },
   { name: 'old-config', kind: 'path', placeholder: 'FILE', description: 'Path to the kubeadm config file that is using an old API version and should be converted.' },
   { name: 'new-config', kind: 'path', placeholder: 'FILE', description: 'Path to the resulting equivalent kubeadm config file (default: standard output); never overwrites an existing file.' },
 ] as const satisfies readonly FlagDef[];

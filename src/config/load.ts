@@ -9,7 +9,8 @@ import { parseDuration } from '../util/duration.js';
 import { canonicalIp } from '../util/net.js';
 import { resolveVersion, defaultVersionRow, type VersionRow } from '../versions.js';
 import { convertClusterV1beta3, convertInitV1beta3 } from './convert.js';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults, DEFAULTS } from './defaults.js';
+import { kubeProxySettings } from './kube-proxy.js';
 import { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBELET_API, KUBEPROXY_API } from './api.js';
 import { kubeletConfigWarnings } from './kubelet-fields.js';
 import type { Arg, ClusterV1beta3, ClusterV1beta4, InitV1beta3, InitV1beta4 } from './schema.js';
@@ -344,7 +345,7 @@ function ms(text: string | undefined, fallback: number): number {
 
 /** Builds the spec from parsed documents (or none) plus flags; throws ConfigError with every issue. */
 export function buildSpec(
-  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion' | 'pendingIssues' | 'unchecked'> | undefined,
+  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion' | 'pendingIssues' | 'unchecked'> & Partial<Pick<ParsedDocuments, 'kubeProxy'>> | undefined,
   flags: ConfigFlags,
   host: HostFacts,
   source: string,
@@ -367,6 +368,22 @@ export function buildSpec(
   }
   const d = applyDefaults(init, clusterIn, host, row.latestPatch);
   semantic.push(...validateDocuments(d.init, d.cluster, row));
+  // kubeadm's manageSkippedAddons (init only): skipping an addon's phase disables that addon in the configuration
+  // init records (and uploads). spec.dns/spec.proxy keep what the file says, as kubeadm's other commands read it
+  // (`config images list` still lists CoreDNS when skipPhases names addon/coredns)
+  const dnsDisabled = d.cluster.dns?.disabled ?? false;
+  const proxyDisabled = d.cluster.proxy?.disabled ?? false;
+  const skips = new Set(d.init.skipPhases ?? []);
+  const allAddons = skips.has('addon') || skips.has('addon/all');
+  if (allAddons || skips.has('addon/coredns')) d.cluster.dns = { ...d.cluster.dns, disabled: true };
+  if (allAddons || skips.has('addon/kube-proxy')) d.cluster.proxy = { ...d.cluster.proxy, disabled: true };
+  // the KubeProxyConfiguration: decoded as kubeadm decodes it, kubeadm's defaults for this node over it
+  const proxy = kubeProxySettings({
+    document: parsed?.kubeProxy,
+    advertiseAddress: d.init.localAPIEndpoint?.advertiseAddress ?? '',
+    podSubnet: d.cluster.networking?.podSubnet ?? '',
+  });
+  semantic.push(...proxy.issues);
   // a field cut out for its type was replaced by its default: a problem found there is about the default, not the file
   const cut = parsed?.unchecked ?? [];
   const under = (path: string, p: string) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`);
@@ -457,12 +474,14 @@ export function buildSpec(
     skipPhases: i.skipPhases ?? [],
     ignorePreflightErrors: (i.nodeRegistration?.ignorePreflightErrors ?? []).map((x) => x.toLowerCase()),
     dns: {
-      disabled: c.dns?.disabled ?? false,
-      imageRepository: c.dns?.imageRepository || (imageRepository === 'registry.k8s.io' ? 'registry.k8s.io/coredns' : imageRepository),
+      disabled: dnsDisabled,
+      imageRepository: corednsRepository(c.dns?.imageRepository || imageRepository),
       imageTag: c.dns?.imageTag || row.corednsTag,
     },
-    proxy: { disabled: c.proxy?.disabled ?? false },
+    proxy: { disabled: proxyDisabled },
     kubeletConfiguration: parsed?.kubelet,
+    kubeProxyConfiguration: parsed?.kubeProxy,
+    kubeProxy: proxy.settings,
     paths: defaultPaths(c.certificatesDir as string),
     taints: i.nodeRegistration?.taints == null ? [CONTROL_PLANE_TAINT] : i.nodeRegistration.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })),
     bootstrapTokens: (i.bootstrapTokens ?? []).map((t) => ({
@@ -476,11 +495,19 @@ export function buildSpec(
     certificateKey: i.certificateKey ?? '',
     documents: { init: i, cluster: c },
   };
-  const warnings = [...d.warnings];
+  const warnings = [...d.warnings, ...proxy.warnings];
   if (c.featureGates?.PublicKeysECDSA !== undefined) {
     warnings.push("The PublicKeysECDSA feature gate is deprecated; ClusterConfiguration.encryptionAlgorithm replaces it (kubeadm's message). It decides the key type: " + spec.encryptionAlgorithm);
   }
   return { spec: deepFreeze(spec), warnings, fileApiVersion: parsed?.apiVersion };
+}
+
+/**
+ * kubeadm's GetDNSImage: CoreDNS comes from dns.imageRepository, else imageRepository; the default registry holds it
+ * under "coredns/" (registry.k8s.io/coredns/coredns), whichever of the two fields names that registry.
+ */
+function corednsRepository(repository: string): string {
+  return repository === DEFAULTS.imageRepository ? `${repository}/coredns` : repository;
 }
 
 function deepFreeze<T>(o: T): T {

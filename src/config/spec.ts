@@ -1,5 +1,6 @@
 /** The normalised, readonly ClusterSpec that every phase reads (flags + file + defaults, validated). */
 import type { VersionRow } from '../versions.js';
+import type { KubeProxySettings } from './kube-proxy.js';
 import type { Arg, ClusterV1beta4, EnvVar, HostPathMount, InitV1beta4 } from './schema.js';
 
 export type { Arg, EnvVar, HostPathMount };
@@ -77,10 +78,18 @@ export interface ClusterSpec {
   readonly patchesDirectory: string; // '' when unset
   readonly skipPhases: readonly string[];
   readonly ignorePreflightErrors: readonly string[];
+  /**
+   * disabled: as the file (or flags) say; init's recorded configuration (documents.cluster) also counts a skipped
+   * addon phase as disabled, as kubeadm's init does
+   */
   readonly dns: { readonly disabled: boolean; readonly imageRepository: string; readonly imageTag: string };
   readonly proxy: { readonly disabled: boolean };
   /** The KubeletConfiguration document from the config file, as data (kubelet-start merges it). */
   readonly kubeletConfiguration: Readonly<Record<string, unknown>> | undefined;
+  /** The KubeProxyConfiguration document from the config file, as written (init records it). */
+  readonly kubeProxyConfiguration: Readonly<Record<string, unknown>> | undefined;
+  /** What the kube-proxy addon gets: that document decoded, with kubeadm's defaults (config/kube-proxy.ts). */
+  readonly kubeProxy: KubeProxySettings;
   readonly paths: PathsSpec;
   /** nodeRegistration.taints: kubeadm's control-plane taint when the field is absent (or null), none for [] */
   readonly taints: readonly Taint[];

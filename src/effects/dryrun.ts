@@ -15,6 +15,8 @@ export interface DryRunRecord {
 
 /** A dry run's read of the API server waits this long at most (it only decides what would be created or updated). */
 const DRY_RUN_READ_TIMEOUT_MS = 3000;
+/** Connection failures that mean no server is there to ask (name lookup, routing, refused, reset, no answer). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EADDRNOTAVAIL', 'EHOSTDOWN', 'ENETDOWN']);
 
 /**
  * Dry-run effects: reads see the real source (host or --root) overlaid with what this run "wrote";
@@ -27,7 +29,7 @@ export class DryRunEffects implements Effects {
   readonly records: DryRunRecord[] = [];
   private readonly source: RealEffects;
   private readonly removed = new Set<string>();
-  /** servers that did not answer a read, and why */
+  /** API servers a read found unreachable, by origin, with the reason */
   private readonly unreachable = new Map<string, string>();
 
   constructor(sourceRoot = '', dir?: string) {
@@ -96,23 +98,26 @@ export class DryRunEffects implements Effects {
       // the request's own object back, as an API server that accepted it would answer
       return { status: req.method === 'POST' ? 201 : 200, body: req.body ?? '{}', headers: {} };
     }
-    // no server answers (a first init has no API server yet): reads see nothing, as an empty cluster would answer.
-    // A server that did not answer once is not asked again in this run (each try could cost a connect timeout).
+    if (!req.absentWhenUnreachable) return this.source.http(req);
+    // no server answers (a dry run on a node without a control plane): nothing exists there yet. A server found
+    // unreachable once is not asked again in this run (each attempt could wait for its whole timeout).
     const origin = new URL(req.url).origin;
-    const notFound = (why: string): HttpResponse => ({
-      status: 404,
-      body: JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', message: `dry run: ${origin} does not answer (${why})` }),
-      headers: {},
-    });
-    const known = this.unreachable.get(origin);
-    if (known !== undefined) return notFound(known);
-    try {
-      return await this.source.http({ ...req, timeoutMs: Math.min(req.timeoutMs ?? DRY_RUN_READ_TIMEOUT_MS, DRY_RUN_READ_TIMEOUT_MS) });
-    } catch (err) {
-      const why = (err as Error).message;
-      this.unreachable.set(origin, why);
-      return notFound(why);
+    let why = this.unreachable.get(origin);
+    if (why === undefined) {
+      try {
+        return await this.source.http({ ...req, timeoutMs: Math.min(req.timeoutMs ?? DRY_RUN_READ_TIMEOUT_MS, DRY_RUN_READ_TIMEOUT_MS) });
+      } catch (err) {
+        // only a server that is not there: a broken client certificate or TLS failure is still an error
+        const code = (err as { code?: string }).code;
+        const timedOut = /timed out after/.test((err as Error).message);
+        if (!timedOut && (code === undefined || !UNREACHABLE_CODES.has(code))) throw err;
+        why = code ?? (err as Error).message;
+        this.unreachable.set(origin, why);
+      }
     }
+    this.records.push({ action: 'http', detail: `GET ${req.url}: not reachable (${why}); taken as not found` });
+    const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `dry run: the API server is not reachable (${why}); taken as not found` };
+    return { status: 404, body: JSON.stringify(status), headers: {} };
   }
   httpStream(req: HttpRequest, onLine: (line: string) => boolean | void, signal?: AbortSignal): Promise<HttpResponse> {
     return this.source.httpStream(req, onLine, signal);

@@ -31,6 +31,13 @@ export interface HttpRequest {
   /** skip server certificate verification (kubeadm's component health checks do this) */
   readonly insecure?: boolean;
   readonly timeoutMs?: number;
+  /**
+   * A GET of an API object whose absence is an answer the caller handles (it will then create the object). The
+   * dry-run twin answers such a read with 404 NotFound when the server cannot be reached at all, as kubeadm's dry-run
+   * client answers from its empty object tracker: on a node with no API server yet, nothing exists. Real effects
+   * ignore it.
+   */
+  readonly absentWhenUnreachable?: boolean;
 }
 
 export interface HttpResponse {

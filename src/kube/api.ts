@@ -1,5 +1,5 @@
 /** A small Kubernetes API client over the effects' HTTPS (client certificate auth), and the cluster-admins binding. */
-import type { Effects, HttpResponse } from '../effects/types.js';
+import type { Effects, HttpRequest, HttpResponse } from '../effects/types.js';
 import type { ClientCredentials } from './kubeconfig.js';
 
 export interface ApiResult<T = unknown> {
@@ -42,7 +42,14 @@ export class ApiClient {
     };
   }
 
-  async request<T = unknown>(method: HttpMethod, path: string, body?: unknown, timeoutMs = 5000, contentType = 'application/json'): Promise<ApiResult<T>> {
+  async request<T = unknown>(
+    method: HttpMethod,
+    path: string,
+    body?: unknown,
+    timeoutMs = 5000,
+    contentType = 'application/json',
+    extra: Pick<HttpRequest, 'absentWhenUnreachable'> = {},
+  ): Promise<ApiResult<T>> {
     const res: HttpResponse = await this.fx.http({
       url: `${this.creds.server}${path}`,
       method,
@@ -50,6 +57,7 @@ export class ApiClient {
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       ...this.tls(),
       timeoutMs,
+      ...extra,
     });
     let parsed: T | undefined;
     try {
@@ -60,8 +68,12 @@ export class ApiClient {
     return { status: res.status, body: parsed, text: res.body };
   }
 
-  get<T = unknown>(path: string, timeoutMs?: number): Promise<ApiResult<T>> {
-    return this.request<T>('GET', path, undefined, timeoutMs);
+  /**
+   * GET an object or a list. `absentWhenUnreachable`: the caller treats 404 as "create it", so a dry run with no
+   * server to ask may answer 404 (see HttpRequest).
+   */
+  get<T = unknown>(path: string, timeoutMs?: number, opts: { absentWhenUnreachable?: boolean } = {}): Promise<ApiResult<T>> {
+    return this.request<T>('GET', path, undefined, timeoutMs, undefined, opts.absentWhenUnreachable ? { absentWhenUnreachable: true } : {});
   }
   /** POST: create an object in a collection */
   create<T = unknown>(collection: string, obj: unknown, timeoutMs?: number): Promise<ApiResult<T>> {
@@ -149,7 +161,8 @@ export async function ensureClusterAdmins(
   superAdmin: () => Promise<ApiClient | undefined>,
   timeoutMs: number,
 ): Promise<EnsureOutcome> {
-  const get = await admin.request('GET', `${CRB_PATH}/${encodeURIComponent(CLUSTER_ADMINS)}`, undefined, timeoutMs);
+  // (a dry run with no API server to ask reads "not found", and records the create)
+  const get = await admin.get(`${CRB_PATH}/${encodeURIComponent(CLUSTER_ADMINS)}`, timeoutMs, { absentWhenUnreachable: true });
   if (get.status === 200) return { ok: true, how: 'exists' };
   let client: ApiClient;
   let how: 'created-admin' | 'created-super-admin';

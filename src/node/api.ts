@@ -14,7 +14,7 @@ export interface ApiAccess {
   readonly client: ApiClient;
   /** the client of super-admin.conf (undefined without the file); read on first use */
   readonly superAdmin: () => Promise<ApiClient | undefined>;
-  /** one attempt at making sure kubeadm:cluster-admins exists (the caller retries while the API server comes up) */
+  /** one attempt at making sure kubeadm:cluster-admins exists (the caller retries while the API server comes up); after a success, the same answer without a request */
   readonly ensureClusterAdmins: (timeoutMs: number) => Promise<EnsureOutcome>;
 }
 
@@ -43,5 +43,13 @@ export async function openApi(fx: Effects, spec: ClusterSpec): Promise<ApiAccess
     }
     return superClient;
   };
-  return { client, superAdmin, ensureClusterAdmins: (timeoutMs) => ensureClusterAdmins(client, superAdmin, timeoutMs) };
+  // once the binding is known to exist, later phases of the run do not ask again (kubeadm's init client ensures it once)
+  let ensured: EnsureOutcome | undefined;
+  const ensure = async (timeoutMs: number): Promise<EnsureOutcome> => {
+    if (ensured) return ensured;
+    const r = await ensureClusterAdmins(client, superAdmin, timeoutMs);
+    if (r.ok) ensured = r;
+    return r;
+  };
+  return { client, superAdmin, ensureClusterAdmins: ensure };
 }

@@ -121,7 +121,7 @@ export async function uploadCerts(ctx: InitContext): Promise<void> {
   const tokenSecret = bootstrapTokenSecret(proxy, ctx.fx.now());
   await ensureAll(ctx, client, [tokenSecret]);
   const name = (tokenSecret.metadata as { name: string }).name;
-  const got = await withApiRetry(ctx, `Secret ${name}`, () => client.get<{ metadata?: { uid?: string } }>(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets/${name}`));
+  const got = await withApiRetry(ctx, `Secret ${name}`, () => client.get<{ metadata?: { uid?: string } }>(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets/${name}`, undefined, { absentWhenUnreachable: true }));
   // under --dry-run the token was not created: its uid is unknown, as kubeadm's dry run shows it
   const uid = got.status === 200 ? (got.body?.metadata?.uid ?? '') : '';
   const data: Record<string, string> = {};
@@ -152,7 +152,7 @@ export async function markControlPlane(ctx: NodeContext): Promise<void> {
     for (;;) {
       let r;
       try {
-        r = await client.get<NodeBody>(path);
+        r = await client.get<NodeBody>(path, undefined, { absentWhenUnreachable: true });
       } catch (err) {
         r = undefined;
         last = errorMessage(err);
@@ -198,7 +198,7 @@ async function effectiveTokens(ctx: InitContext, client: ApiClient): Promise<(Bo
     const prev = previous[i];
     if (prev) {
       const id = prev.split('.')[0] as string;
-      const r = await client.get(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets/bootstrap-token-${id}`).catch(() => undefined);
+      const r = await client.get(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets/bootstrap-token-${id}`, undefined, { absentWhenUnreachable: true }).catch(() => undefined);
       if (r?.status === 200) {
         out.push({ ...t, token: prev });
         continue;

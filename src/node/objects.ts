@@ -109,7 +109,8 @@ export async function ensureObject(client: ApiClient, obj: KubeObject, opts: Ens
   const path = objectPath(obj);
   const what = describeObject(obj);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const cur = await client.get<Record<string, Json>>(path, opts.timeoutMs);
+    // a dry run with no API server to ask reads "not found", and the create is recorded, not sent
+    const cur = await client.get<Record<string, Json>>(path, opts.timeoutMs, { absentWhenUnreachable: true });
     if (cur.status === 404) {
       const r = await client.create(collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace), obj, opts.timeoutMs);
       if (r.status === 200 || r.status === 201) return 'created';

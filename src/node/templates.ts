@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { STATIC_POD_COMPONENTS, checkPodTemplate, type StaticPodTemplates } from '../render/templates.js';
-import { parseYaml } from '../render/yaml.js';
+import { parseYaml, parseYamlDocuments } from '../render/yaml.js';
 
 /** The templates directory of this package. */
 export function templatesDir(): string {
@@ -45,4 +45,26 @@ export async function loadKubeletTemplate(): Promise<Record<string, unknown>> {
     kubeletCache = parsed as Record<string, unknown>;
   }
   return structuredClone(kubeletCache);
+}
+
+let addonCache: import('../render/addons.js').AddonTemplates | undefined;
+
+/** templates/addons/ (the CoreDNS and kube-proxy objects), read once per process; each call gets its own copy. */
+export async function loadAddonTemplates(dir: string = templatesDir()): Promise<import('../render/addons.js').AddonTemplates> {
+  if (!addonCache) {
+    const base = `${dir.replace(/\/$/, '')}/addons`;
+    const docs = async (name: string): Promise<unknown[]> => {
+      const file = `${base}/${name}`;
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        throw new Error(`internal: cannot read template ${file}: ${(err as Error).message}; reinstall kubeboot`);
+      }
+      return parseYamlDocuments(text).filter((d) => d !== null && d !== undefined);
+    };
+    const [coredns, kubeProxy, kubeconfig] = await Promise.all([docs('coredns.yaml'), docs('kube-proxy.yaml'), docs('kube-proxy-kubeconfig.yaml')]);
+    addonCache = { coredns, kubeProxy, kubeProxyKubeconfig: kubeconfig[0] };
+  }
+  return structuredClone(addonCache);
 }

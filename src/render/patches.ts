@@ -18,7 +18,8 @@
 import jsonpatch from 'fast-json-patch';
 import { parseYamlDocuments } from './yaml.js';
 
-export const PATCH_TARGETS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubeletconfiguration'] as const;
+/** kubeadm's targets (patches.KnownTargets): the static pods, the kubelet configuration, the addons' workloads. */
+export const PATCH_TARGETS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubeletconfiguration', 'corednsdeployment', 'kubeproxydaemonset'] as const;
 export type PatchTarget = (typeof PATCH_TARGETS)[number];
 export type PatchType = 'json' | 'merge' | 'strategic';
 export const PATCH_EXTENSIONS = ['json', 'yaml', 'yml'] as const;
@@ -386,6 +387,15 @@ export const POD_SCHEMA: PatchSchema = {
   fields: { metadata: { type: OBJECT_META }, spec: { type: POD_SPEC }, status: { type: POD_STATUS } },
 };
 
+/** k8s.io/api apps/v1 Deployment and DaemonSet (kubeadm patches the addons' workloads as `apps.Deployment{}` / `apps.DaemonSet{}`). */
+const WORKLOAD_SCHEMA = (name: string): PatchSchema => ({
+  name,
+  fields: {
+    metadata: { type: OBJECT_META },
+    spec: { type: { name: `${name}Spec`, fields: { template: { type: { name: 'PodTemplateSpec', fields: { metadata: { type: OBJECT_META }, spec: { type: POD_SPEC } } } } } } },
+  },
+});
+
 /** k8s.io/kubelet config/v1beta1 KubeletConfiguration has no patch tags: maps merge, every list is replaced. */
 export const KUBELET_CONFIGURATION_SCHEMA: PatchSchema = PLAIN('KubeletConfiguration');
 
@@ -396,6 +406,8 @@ export const TARGET_SCHEMAS: Readonly<Record<string, PatchSchema>> = {
   'kube-controller-manager': POD_SCHEMA,
   'kube-scheduler': POD_SCHEMA,
   kubeletconfiguration: KUBELET_CONFIGURATION_SCHEMA,
+  corednsdeployment: WORKLOAD_SCHEMA('Deployment'),
+  kubeproxydaemonset: WORKLOAD_SCHEMA('DaemonSet'),
 };
 
 const DIRECTIVE = '$patch';

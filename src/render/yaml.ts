@@ -166,6 +166,16 @@ export function toYaml(value: unknown): string {
   return text.endsWith('\n') ? text : `${text}\n`;
 }
 
+/**
+ * Serializes one document with the same scalar rules but each mapping's keys in their own order: for YAML text that
+ * kubeadm writes by hand rather than marshals (the kubeconfig.conf of the kube-proxy ConfigMap).
+ */
+export function toYamlInOrder(value: unknown): string {
+  checkPlain(value, '');
+  const text = yaml.dump(dropUndefined(value), { ...DUMP_OPTIONS, sortKeys: false } as unknown as yaml.DumpOptions);
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
 /** Several documents joined with `---`, as kubeadm's config printers do. */
 export function toYamlDocuments(values: readonly unknown[]): string {
   return values.map(toYaml).join('---\n');

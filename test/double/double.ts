@@ -206,6 +206,60 @@ function closeServer(server: http.Server | https.Server): Promise<void> {
   });
 }
 
+/**
+ * A plain object store behind the API paths of the namespaced and cluster-scoped kinds init's later phases write:
+ * create, read, list (with an equality label selector), replace and delete; no defaulting, no validation.
+ */
+class DoubleObjects {
+  private readonly byPath = new Map<string, Obj>();
+  private static readonly CORE = new Set(['configmaps', 'secrets', 'serviceaccounts', 'services', 'endpoints']);
+  private static readonly GROUPS: Readonly<Record<string, { namespaced: readonly string[]; cluster: readonly string[] }>> = {
+    'apps/v1': { namespaced: ['deployments', 'daemonsets'], cluster: [] },
+    'rbac.authorization.k8s.io/v1': { namespaced: ['roles', 'rolebindings'], cluster: ['clusterroles'] },
+  };
+
+  /** The resource a path names (a collection, or one object when name is set); undefined for other paths. */
+  static route(path: string): { resource: string; group: string; namespace?: string; name?: string } | undefined {
+    const core = /^\/api\/v1\/namespaces\/([^/]+)\/([a-z]+)(?:\/([^/]+))?$/.exec(path);
+    if (core && DoubleObjects.CORE.has(core[2] as string)) {
+      return { resource: core[2] as string, group: '', namespace: decodeURIComponent(core[1] as string), ...(core[3] ? { name: decodeURIComponent(core[3]) } : {}) };
+    }
+    const grouped = /^\/apis\/([^/]+\/[^/]+)\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(path);
+    if (!grouped) return undefined;
+    const g = DoubleObjects.GROUPS[grouped[1] as string];
+    const resource = grouped[3] as string;
+    const ok = grouped[2] !== undefined ? g?.namespaced.includes(resource) : g?.cluster.includes(resource);
+    if (!ok) return undefined;
+    return {
+      resource,
+      group: (grouped[1] as string).split('/')[0] as string,
+      ...(grouped[2] !== undefined ? { namespace: decodeURIComponent(grouped[2]) } : {}),
+      ...(grouped[4] ? { name: decodeURIComponent(grouped[4]) } : {}),
+    };
+  }
+  /** The store's key of a route: group, namespace, resource and (unescaped) name. */
+  static key(r: { resource: string; group: string; namespace?: string; name?: string }): string {
+    return [r.group, r.namespace ?? '', r.resource, ...(r.name !== undefined ? [r.name] : [])].join('|');
+  }
+  get(path: string): Obj | undefined {
+    return this.byPath.get(path);
+  }
+  set(path: string, obj: Obj): void {
+    this.byPath.set(path, obj);
+  }
+  delete(path: string): void {
+    this.byPath.delete(path);
+  }
+  /** The objects of a collection (its key) whose labels match every key=value of the selector. */
+  list(collection: string, selector: string): Obj[] {
+    const want = selector.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]);
+    return [...this.byPath.entries()]
+      .filter(([p]) => p.startsWith(`${collection}|`) && !p.slice(collection.length + 1).includes('|'))
+      .map(([, o]) => o)
+      .filter((o) => want.every(([k, v]) => ((o.metadata as Obj).labels as Obj | undefined)?.[k] === v));
+  }
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
@@ -232,8 +286,10 @@ export class ControlPlaneDouble {
   private readonly pods = new Map<string, RunningPod>(); // by file
   private readonly badFiles = new Map<string, string>(); // file → content hash that failed to parse
   private readonly bindings = new Map<string, Obj>();
-  /** every other object the API server double stores (init's later phases), by its path */
-  private readonly objects = new Map<string, Obj>();
+  /** the API objects init writes (ConfigMaps, RBAC, Deployments, …), by group, namespace, resource and name */
+  private readonly objects = new DoubleObjects();
+  /** any other object (the Node, …), by its decoded URL path */
+  private readonly others = new Map<string, Obj>();
   private resourceVersion = 1000;
   private readonly watchers = new Set<(type: string, pod: Obj) => void>();
   private selfSigned: Promise<{ cert: string; key: string }> | undefined;
@@ -835,14 +891,25 @@ export class ControlPlaneDouble {
       return send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: req.headers.host ?? '' }] });
     }
     if (route === '/apis') {
-      const gv = { groupVersion: 'rbac.authorization.k8s.io/v1', version: 'v1' };
-      return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'rbac.authorization.k8s.io', versions: [gv], preferredVersion: gv }] });
+      const group = (name: string) => {
+        const gv = { groupVersion: `${name}/v1`, version: 'v1' };
+        return { name, versions: [gv], preferredVersion: gv };
+      };
+      return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [group('rbac.authorization.k8s.io'), group('apps')] });
     }
+    const crud = ['create', 'delete', 'get', 'list', 'update'];
+    const resource = (name: string, kind: string, namespaced: boolean, verbs = crud) => ({ name, singularName: kind.toLowerCase(), namespaced, kind, verbs });
     if (route === '/api/v1') {
       return send(res, 200, {
         kind: 'APIResourceList',
         groupVersion: 'v1',
-        resources: [{ name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'] }],
+        resources: [
+          { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list', 'watch'], shortNames: ['po'], categories: ['all'] },
+          resource('configmaps', 'ConfigMap', true),
+          resource('secrets', 'Secret', true),
+          resource('serviceaccounts', 'ServiceAccount', true),
+          resource('services', 'Service', true),
+        ],
       });
     }
     if (route === '/apis/rbac.authorization.k8s.io/v1') {
@@ -850,7 +917,20 @@ export class ControlPlaneDouble {
         kind: 'APIResourceList',
         apiVersion: 'v1',
         groupVersion: 'rbac.authorization.k8s.io/v1',
-        resources: [{ name: 'clusterrolebindings', singularName: 'clusterrolebinding', namespaced: false, kind: 'ClusterRoleBinding', verbs: ['create', 'get', 'list'] }],
+        resources: [
+          resource('clusterrolebindings', 'ClusterRoleBinding', false, ['create', 'get', 'list', 'update']),
+          resource('clusterroles', 'ClusterRole', false),
+          resource('roles', 'Role', true),
+          resource('rolebindings', 'RoleBinding', true),
+        ],
+      });
+    }
+    if (route === '/apis/apps/v1') {
+      return send(res, 200, {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion: 'apps/v1',
+        resources: [resource('deployments', 'Deployment', true), resource('daemonsets', 'DaemonSet', true)],
       });
     }
     // pods
@@ -904,6 +984,66 @@ export class ControlPlaneDouble {
         });
         return;
       }
+      if (method === 'PUT' && name !== undefined) {
+        if (!this.allowed(id)) return forbid('update', 'clusterrolebindings', 'rbac.authorization.k8s.io');
+        const cur = this.bindings.get(name);
+        if (!cur) return send(res, 404, status(404, 'NotFound', `clusterrolebindings.rbac.authorization.k8s.io "${name}" not found`, { name, group: 'rbac.authorization.k8s.io', kind: 'clusterrolebindings' }));
+        return this.readBody(req, res, (obj) => {
+          const stored = this.replaced(cur, obj);
+          if (!stored) return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on clusterrolebindings.rbac.authorization.k8s.io "${name}": the object has been modified`));
+          this.bindings.set(name, stored);
+          this.mark('api', `ClusterRoleBinding ${name} updated by ${id.user}`);
+          send(res, 200, stored);
+        });
+      }
+      return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not served by the test double`));
+    }
+    // one key per object however its name is escaped (kubeboot sends system%3Acoredns, kubectl system:coredns)
+    const objRoute = DoubleObjects.route(route);
+    const objKey = objRoute ? DoubleObjects.key(objRoute) : '';
+    if (objRoute) {
+      const verb = method === 'GET' ? (objRoute.name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'DELETE' ? 'delete' : method.toLowerCase();
+      if (!this.allowed(id)) return forbid(verb, objRoute.resource, objRoute.group, objRoute.namespace);
+      if (method === 'GET') {
+        if (objRoute.name) {
+          const hit = this.objects.get(objKey);
+          return hit ? send(res, 200, hit) : send(res, 404, status(404, 'NotFound', `${objRoute.resource} "${objRoute.name}" not found`, { name: objRoute.name, kind: objRoute.resource }));
+        }
+        return send(res, 200, { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.resourceVersion) }, items: this.objects.list(objKey, url.searchParams.get('labelSelector') ?? '') });
+      }
+      if (method === 'POST' && !objRoute.name) {
+        return this.readBody(req, res, (obj) => {
+          const n = String((obj.metadata as Obj | undefined)?.name ?? '');
+          if (!n) return send(res, 422, status(422, 'Invalid', 'metadata.name: Required value'));
+          const key = DoubleObjects.key({ ...objRoute, name: n });
+          if (this.objects.get(key)) return send(res, 409, status(409, 'AlreadyExists', `${objRoute.resource} "${n}" already exists`, { name: n, kind: objRoute.resource }));
+          this.resourceVersion++;
+          const meta = { ...(obj.metadata as Obj), uid: randomUUID(), resourceVersion: String(this.resourceVersion), creationTimestamp: iso() };
+          delete (meta as Obj).managedFields;
+          const stored: Obj = { ...obj, metadata: meta };
+          delete stored.status;
+          this.objects.set(key, stored);
+          this.mark('api', `${String(obj.kind)} ${objRoute.namespace ? `${objRoute.namespace}/` : ''}${n} created by ${id.user}`);
+          send(res, 201, stored);
+        });
+      }
+      if (method === 'PUT' && objRoute.name) {
+        const cur = this.objects.get(objKey);
+        if (!cur) return send(res, 404, status(404, 'NotFound', `${objRoute.resource} "${objRoute.name}" not found`, { name: objRoute.name, kind: objRoute.resource }));
+        return this.readBody(req, res, (obj) => {
+          const stored = this.replaced(cur, obj);
+          if (!stored) return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${objRoute.resource} "${objRoute.name}": the object has been modified; please apply your changes to the latest version and try again`));
+          this.objects.set(objKey, stored);
+          this.mark('api', `${String(obj.kind)} ${objRoute.namespace ? `${objRoute.namespace}/` : ''}${objRoute.name} updated by ${id.user}`);
+          send(res, 200, stored);
+        });
+      }
+      if (method === 'DELETE' && objRoute.name) {
+        const cur = this.objects.get(objKey);
+        if (!cur) return send(res, 404, status(404, 'NotFound', `${objRoute.resource} "${objRoute.name}" not found`, { name: objRoute.name, kind: objRoute.resource }));
+        this.objects.delete(objKey);
+        return send(res, 200, status(200, 'Success', `${objRoute.resource} "${objRoute.name}" deleted`));
+      }
       return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not served by the test double`));
     }
     // any other object: a plain store (get, create, replace with the resourceVersion checked, merge patch, delete)
@@ -912,17 +1052,47 @@ export class ControlPlaneDouble {
     return send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
   }
 
-  /**
-   * The object store. The kubelet double's own Node is there as soon as it runs (a real kubelet registers it), with
-   * its hostname label; PATCH merges maps and replaces lists, which is what a strategic merge of labels and taints
-   * does for the fields kubeboot patches.
-   */
+  /** Reads a JSON body, answering 400 when it is not one. */
+  private readBody(req: http.IncomingMessage, res: http.ServerResponse, then: (obj: Obj) => void): void {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      let obj: Obj;
+      try {
+        obj = JSON.parse(body) as Obj;
+      } catch {
+        return send(res, 400, status(400, 'BadRequest', 'the body is not JSON'));
+      }
+      then(obj);
+    });
+  }
+
+  /** An update as the API server makes it: a stale resourceVersion conflicts (undefined); uid and creation time stay. */
+  private replaced(cur: Obj, obj: Obj): Obj | undefined {
+    const curMeta = cur.metadata as Obj;
+    const rv = (obj.metadata as Obj | undefined)?.resourceVersion;
+    if (rv !== undefined && rv !== '' && rv !== '0' && rv !== curMeta.resourceVersion) return undefined;
+    this.resourceVersion++;
+    const stored: Obj = { ...obj, metadata: { ...(obj.metadata as Obj), uid: curMeta.uid, creationTimestamp: curMeta.creationTimestamp, resourceVersion: String(this.resourceVersion) } };
+    delete (stored.metadata as Obj).managedFields;
+    if (cur.status !== undefined) stored.status = cur.status;
+    else delete stored.status;
+    return stored;
+  }
+
   /** An object the API server double stores (its decoded path, e.g. /api/v1/namespaces/kube-system/configmaps/kubeadm-config). */
   object(objectPath: string): Obj | undefined {
     const crb = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/clusterrolebindings\/([^/]+)$/.exec(objectPath);
-    return crb ? this.bindings.get(crb[1] as string) : this.objects.get(objectPath);
+    if (crb) return this.bindings.get(crb[1] as string);
+    const r = DoubleObjects.route(objectPath);
+    return r ? this.objects.get(DoubleObjects.key(r)) : this.others.get(objectPath);
   }
 
+  /**
+   * The store of every other object. The kubelet double's own Node is there as soon as it runs (a real kubelet registers it), with
+   * its hostname label; PATCH merges maps and replaces lists, which is what a strategic merge of labels and taints
+   * does for the fields kubeboot patches.
+   */
   private store(
     id: { user: string; groups: string[] },
     route: string,
@@ -936,9 +1106,9 @@ export class ControlPlaneDouble {
     const resource = route.split('/')[name === undefined ? route.split('/').length - 1 : route.split('/').length - 2] as string;
     if (!this.allowed(id)) return void forbid(method.toLowerCase(), resource, '');
     const key = (n: string) => (name === undefined ? `${route}/${n}` : route.replace(/\/[^/]+$/, `/${n}`));
-    if (resource === 'nodes' && name === this.node && this.kubeletServer && !this.objects.has(route)) {
+    if (resource === 'nodes' && name === this.node && this.kubeletServer && !this.others.has(route)) {
       this.resourceVersion++;
-      this.objects.set(route, {
+      this.others.set(route, {
         apiVersion: 'v1',
         kind: 'Node',
         metadata: { name, uid: randomUUID(), resourceVersion: String(this.resourceVersion), creationTimestamp: iso(), labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
@@ -948,14 +1118,14 @@ export class ControlPlaneDouble {
     }
     const notFound = (n: string) => send(res, 404, status(404, 'NotFound', `${resource} "${n}" not found`, { name: n, kind: resource }));
     if (method === 'GET') {
-      if (name === undefined) return send(res, 200, { kind: 'List', apiVersion: 'v1', metadata: {}, items: [...this.objects.entries()].filter(([k]) => k.startsWith(`${route}/`)).map(([, v]) => v) });
-      const o = this.objects.get(route);
+      if (name === undefined) return send(res, 200, { kind: 'List', apiVersion: 'v1', metadata: {}, items: [...this.others.entries()].filter(([k]) => k.startsWith(`${route}/`)).map(([, v]) => v) });
+      const o = this.others.get(route);
       return o ? send(res, 200, o) : notFound(name);
     }
     if (method === 'DELETE' && name !== undefined) {
-      const o = this.objects.get(route);
+      const o = this.others.get(route);
       if (!o) return notFound(name);
-      this.objects.delete(route);
+      this.others.delete(route);
       return send(res, 200, o);
     }
     let body = '';
@@ -973,13 +1143,13 @@ export class ControlPlaneDouble {
       if (method === 'POST' && name === undefined) {
         const n = String(meta.name ?? '');
         if (!n) return send(res, 422, status(422, 'Invalid', 'metadata.name: Required value'));
-        if (this.objects.has(key(n))) return send(res, 409, status(409, 'AlreadyExists', `${resource} "${n}" already exists`, { name: n, kind: resource }));
+        if (this.others.has(key(n))) return send(res, 409, status(409, 'AlreadyExists', `${resource} "${n}" already exists`, { name: n, kind: resource }));
         const stored = { ...obj, metadata: { ...meta, uid: randomUUID(), resourceVersion: rv, creationTimestamp: iso() } };
-        this.objects.set(key(n), stored);
+        this.others.set(key(n), stored);
         this.mark('api', `${String(obj.kind)} ${n} created by ${id.user}`);
         return send(res, 201, stored);
       }
-      const cur = name === undefined ? undefined : this.objects.get(route);
+      const cur = name === undefined ? undefined : this.others.get(route);
       if (!cur || name === undefined) return notFound(name ?? '');
       const curMeta = cur.metadata as Obj;
       if (method === 'PUT') {
@@ -987,7 +1157,7 @@ export class ControlPlaneDouble {
           return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified`, { name, kind: resource }));
         }
         const stored = { ...obj, metadata: { ...meta, uid: curMeta.uid, creationTimestamp: curMeta.creationTimestamp, resourceVersion: rv } };
-        this.objects.set(route, stored);
+        this.others.set(route, stored);
         return send(res, 200, stored);
       }
       if (method === 'PATCH') {
@@ -1002,7 +1172,7 @@ export class ControlPlaneDouble {
         };
         const stored = merge(cur, obj) as Obj;
         (stored.metadata as Obj).resourceVersion = rv;
-        this.objects.set(route, stored);
+        this.others.set(route, stored);
         return send(res, 200, stored);
       }
       return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not served by the test double`));

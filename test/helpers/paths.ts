@@ -15,4 +15,4 @@ export const TEST_SRC = path.join(REPO_ROOT, 'test');
  * init's phases after wait-control-plane, which talk to the API server: a test that runs init without one (files
  * only, under --root) skips them with wait-control-plane, as a kubeadm user would.
  */
-export const AFTER_WAIT = 'upload-config,upload-certs,mark-control-plane,bootstrap-token,kubelet-finalize,show-join-command';
+export const AFTER_WAIT = 'upload-config,upload-certs,mark-control-plane,bootstrap-token,kubelet-finalize,addon,show-join-command';

@@ -49,7 +49,10 @@ export function cli(args: readonly string[], opts: { env?: Record<string, string
   return runCli(args, { env: cleanEnv(opts.env ?? {}), timeoutMs: opts.timeoutMs ?? 90_000, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 
-/** init under --root (wait-control-plane skipped: no kubelet here; kubelet-start writes its files, no systemctl). */
+/**
+ * init under --root (wait-control-plane and the phases that need its API server skipped: no kubelet here;
+ * kubelet-start writes its files, no systemctl).
+ */
 export function initRoot(n: Node, ...extra: string[]): Promise<CliResult> {
   return cli(['init', '--root', n.root, '--config', n.config, '--skip-phases', `wait-control-plane,${AFTER_WAIT}`, ...extra]);
 }
