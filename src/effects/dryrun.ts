@@ -58,6 +58,11 @@ export class DryRunEffects implements Effects {
     const names = new Set([...(a ?? []), ...(b ?? [])]);
     return [...names].filter((n) => !this.removed.has(path.posix.join(hostPath, n))).sort();
   }
+  async resolvePath(hostPath: string): Promise<string | undefined> {
+    if (this.removed.has(hostPath)) return undefined;
+    // the run writes files, never links: a path is resolved as the source has it (or is this run's own)
+    return (await this.source.resolvePath(hostPath)) ?? ((await this.overlay().stat(hostPath)) ? hostPath : undefined);
+  }
   async writeFileAtomic(hostPath: string, content: string | Buffer, mode: number): Promise<WriteStatus> {
     this.removed.delete(hostPath);
     const current = await this.readFile(hostPath);

@@ -301,6 +301,19 @@ export class RealEffects implements Effects {
       throw err;
     }
   }
+  async resolvePath(hostPath: string): Promise<string | undefined> {
+    let resolved: string;
+    try {
+      resolved = await fs.realpath(this.realPath(hostPath));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+      throw err;
+    }
+    if (this.root === '') return resolved;
+    const rel = path.relative(this.root, resolved);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? undefined : `/${rel}`;
+  }
   writeFileAtomic(hostPath: string, content: string | Buffer, mode: number): Promise<WriteStatus> {
     return atomicWrite(this.realPath(hostPath), content, mode);
   }

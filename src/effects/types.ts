@@ -62,6 +62,11 @@ export interface Effects {
   stat(hostPath: string): Promise<FileInfo | undefined>;
   /** Names in a directory, sorted; undefined when it does not exist. */
   listDir(hostPath: string): Promise<string[] | undefined>;
+  /**
+   * The host path with its symbolic links resolved (as the kernel's mount table names it), or undefined when it does
+   * not exist. Under --root the result is a host path again (undefined when a link leads out of the root).
+   */
+  resolvePath(hostPath: string): Promise<string | undefined>;
   /** Atomic: dot-prefixed temp file in the same directory, fsync, chmod, rename, fsync the directory. */
   writeFileAtomic(hostPath: string, content: string | Buffer, mode: number): Promise<WriteStatus>;
   mkdir(hostPath: string, mode: number): Promise<void>;

@@ -69,3 +69,98 @@ export async function containerState(fx: Effects, criSocket: string, component: 
     return undefined;
   }
 }
+
+/** A pod sandbox as `crictl pods -o json` shows it. */
+export interface PodSandbox {
+  readonly id: string;
+  readonly name: string;
+  readonly namespace: string;
+  /** SANDBOX_READY or SANDBOX_NOTREADY */
+  readonly state: string;
+}
+
+/** How a sandbox is named in messages: `<namespace>/<name> (<12 hex of its id>)`. */
+export function sandboxLabel(p: PodSandbox): string {
+  return `${p.namespace}/${p.name} (${p.id.slice(0, 13)})`;
+}
+
+/** `crictl --runtime-endpoint <socket> …` */
+export function crictlArgs(criSocket: string, ...args: string[]): string[] {
+  return ['--runtime-endpoint', criSocket, ...args];
+}
+
+/** The command a user runs to remove every pod sandbox (and so every container) themselves. */
+export function removeAllPodsCommand(criSocket: string): string {
+  return `crictl --runtime-endpoint ${criSocket} rmp --all --force`;
+}
+
+/** The first line crictl printed on stderr (else stdout), for a message. */
+function crictlMessage(r: { exitCode: number; stdout: string; stderr: string }): string {
+  const line = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  return `exit ${r.exitCode}${line ? `: ${line}` : ''}`;
+}
+
+/**
+ * Every pod sandbox the runtime's CRI lists (`crictl pods -o json`, read-only), sorted by namespace, name and id. Through
+ * the CRI a runtime shows only Kubernetes' pods (containerd: its k8s.io namespace), as kubeadm's ListKubeContainers
+ * relies on. Throws when crictl fails or prints something that is not its JSON.
+ */
+export async function listPodSandboxes(fx: Effects, criSocket: string, timeoutMs = 10_000): Promise<PodSandbox[]> {
+  const args = crictlArgs(criSocket, 'pods', '-o', 'json');
+  const r = await fx.exec('crictl', args, { timeoutMs, readOnly: true });
+  if (r.exitCode !== 0) throw new Error(`'crictl ${args.join(' ')}' failed (${crictlMessage(r)})`);
+  let parsed: { items?: { id?: unknown; state?: unknown; metadata?: { name?: unknown; namespace?: unknown } }[] };
+  try {
+    parsed = JSON.parse(r.stdout || '{}') as typeof parsed;
+  } catch (err) {
+    throw new Error(`'crictl ${args.join(' ')}' printed something that is not JSON (${(err as Error).message})`);
+  }
+  const pods = (parsed.items ?? [])
+    .filter((p) => typeof p.id === 'string' && p.id !== '')
+    .map((p) => ({
+      id: p.id as string,
+      name: typeof p.metadata?.name === 'string' ? p.metadata.name : '?',
+      namespace: typeof p.metadata?.namespace === 'string' ? p.metadata.namespace : '?',
+      state: typeof p.state === 'string' ? p.state : 'unknown',
+    }));
+  const key = (p: PodSandbox) => `${p.namespace}\u0000${p.name}\u0000${p.id}`;
+  return pods.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+export interface RemovalOutcome {
+  readonly ok: boolean;
+  readonly attempts: number;
+  /** the last failure, when !ok */
+  readonly error?: string;
+}
+
+/**
+ * Stops and removes one pod sandbox (`crictl stopp <id>`, then `crictl rmp <id>`): its containers go with it. Like
+ * kubeadm's RemoveContainers, an attempt that fails at either step is retried, up to `tries` attempts in all, with a
+ * short pause between them. Never throws.
+ */
+export async function removePodSandbox(
+  fx: Effects,
+  criSocket: string,
+  id: string,
+  opts: { readonly tries?: number; readonly pauseMs?: number; readonly timeoutMs?: number } = {},
+): Promise<RemovalOutcome> {
+  const tries = opts.tries ?? 5;
+  let error = '';
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    if (attempt > 1) await fx.sleep(opts.pauseMs ?? 250);
+    const step = async (verb: 'stopp' | 'rmp'): Promise<string | undefined> => {
+      const args = crictlArgs(criSocket, verb, id);
+      try {
+        const r = await fx.exec('crictl', args, { timeoutMs: opts.timeoutMs ?? 30_000 });
+        return r.exitCode === 0 ? undefined : `'crictl ${verb} ${id}' failed (${crictlMessage(r)})`;
+      } catch (err) {
+        return `'crictl ${verb} ${id}' did not run (${(err as Error).message})`;
+      }
+    };
+    const failed = (await step('stopp')) ?? (await step('rmp'));
+    if (failed === undefined) return { ok: true, attempts: attempt };
+    error = failed;
+  }
+  return { ok: false, attempts: tries, error };
+}

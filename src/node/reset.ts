@@ -10,12 +10,20 @@
  *      server lists the mirror pods with admin.conf), a wait until those pods are gone: the first two until their
  *      mirror pods leave the API, the last two until the ports they served are free;
  *   2. `systemctl stop kubelet` (src/node/kubelet.ts: host only, a warning when it cannot);
- *   3. the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd;
- *   4. every other file in the ledger (PKI, kubeconfigs, kubelet files); then the files init replaced although
- *      kubeboot had not written them are put back from the copies it kept (./replaced.ts);
- *   5. kubeboot's backup and temporary directories (/etc/kubernetes/tmp/kubeboot-*) and stale temp files;
- *   6. the state directory (/etc/kubernetes/kubeboot) last.
- * Files found in those directories that the ledger does not list are reported as left, and left.
+ *   3. the pods' containers, through the container runtime: every pod sandbox `crictl pods` lists is stopped and
+ *      removed (`crictl stopp`, `crictl rmp`, five attempts each, as kubeadm's RemoveContainers). They are the
+ *      cluster's: the CRI shows only Kubernetes' pods (containerd's k8s.io namespace), and this node's kubelet made
+ *      them. Host only; without crictl on PATH, a warning with the command to run;
+ *   4. every mount under the kubelet's directory (symlinks resolved, its own mount point excepted), deepest first,
+ *      with `umount` (./mounts.ts); a failure is a warning naming the mount point. Host only;
+ *   5. the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd;
+ *   6. every other file in the ledger (PKI, kubeconfigs, kubelet files, kubeboot's CNI configuration); then the files
+ *      init replaced although kubeboot had not written them are put back from the copies it kept (./replaced.ts);
+ *   7. kubeboot's backup and temporary directories (/etc/kubernetes/tmp/kubeboot-*) and stale temp files;
+ *   8. the state directory (/etc/kubernetes/kubeboot) last.
+ * Files found in those directories (and beside the ledger's other files) that the ledger does not list are reported
+ * as left, and left; so are pod sandboxes and mounts that could not be removed, each with the reason. The ledger
+ * records files, not directories: a directory stays even when reset empties it.
  *
  * Every change goes through the effects: under --dry-run the twin records the removals and the commands and answers
  * later reads as if they had happened, and a wait for the node to act is not made; no step asks whether it is a dry
@@ -25,6 +33,7 @@ import { COMPONENT_TABLE, commandFlags, componentRow, isComponent, manifestPath,
 import type { ClusterSpec } from '../config/spec.js';
 import type { Effects } from '../effects/types.js';
 import { PreflightError, errorMessage } from '../errors.js';
+import { crictlArgs, listPodSandboxes, removeAllPodsCommand, removePodSandbox, sandboxLabel } from '../kube/crictl.js';
 import { poll } from '../kube/wait.js';
 import { CERT_TABLE, KUBECONFIG_TABLE, SA_KEY } from '../pki/table.js';
 import { parseYaml } from '../render/yaml.js';
@@ -33,6 +42,7 @@ import { slot } from '../workflow/slots.js';
 import type { ResetContext } from './context.js';
 import { kubeletService } from './kubelet.js';
 import { kubeletConfigPath } from './names.js';
+import { mountsUnder, readMounts, unmount, type MountEntry } from './mounts.js';
 import { keptCopies } from './replaced.js';
 import { KUBEBOOT_TEMP_FILE, LEDGER, STATE_DIR, readLedger } from './state.js';
 
@@ -41,12 +51,22 @@ export const CLOSING_TEXT = [
   'For information on how to perform this cleanup manually, please see: https://k8s.io/docs/reference/setup-tools/kubeadm/kubeadm-reset/',
 ];
 
+/** Where CNI plugins read their network configuration (the CNI specification's default). */
+const CNI_CONF_DIR = '/etc/cni/net.d';
+
 /** What reset never touches and the user may want to clean up by hand. */
 export const MANUAL_CLEANUP = [
-  'CNI configuration in /etc/cni/net.d',
+  `CNI configuration in ${CNI_CONF_DIR}`,
   'iptables / nftables / IPVS rules (iptables -F && iptables -t nat -F && iptables -t mangle -F && iptables -X; ipvsadm --clear)',
   '$HOME/.kube/config',
 ];
+
+/** MANUAL_CLEANUP for this run: when reset removed kubeboot's own CNI configuration, the rest of it is the user's. */
+function manualCleanup(removed: readonly string[]): string[] {
+  const cni = removed.filter((f) => f.startsWith(`${CNI_CONF_DIR}/`));
+  if (cni.length === 0) return [...MANUAL_CLEANUP];
+  return MANUAL_CLEANUP.map((m, i) => (i === 0 ? `other CNI configuration in ${CNI_CONF_DIR} (kubeboot's own, ${cni.join(', ')}, is removed)` : m));
+}
 
 
 const TAG = 'reset';
@@ -67,7 +87,30 @@ export interface ResetResult {
   readonly etcdDataDir: string | null;
   readonly waitedForPods: boolean;
   readonly kubeletStopped: boolean;
+  /** the pods' containers, through the container runtime */
+  readonly podSandboxes: PodSandboxReport;
+  /** the mounts under the kubelet's directory */
+  readonly mounts: MountReport;
   readonly nothingToDo: boolean;
+}
+
+export interface PodSandboxReport {
+  /** stopped and removed (or that would be): `<namespace>/<name> (<id>)` */
+  readonly removed: string[];
+  /** could not be removed, with why */
+  readonly failed: { readonly sandbox: string; readonly error: string }[];
+  /** why the runtime was not asked at all (--root, no crictl, the runtime did not answer); null when it was */
+  notDone: string | null;
+}
+
+export interface MountReport {
+  /** the kubelet's directory as the mount table names it (symlinks resolved) */
+  dir: string | null;
+  readonly unmounted: string[];
+  /** still mounted, with why */
+  readonly failed: { readonly mountPoint: string; readonly error: string }[];
+  /** why nothing was unmounted (--root, umount or /proc/mounts missing); null when it was looked at */
+  notDone: string | null;
 }
 
 /** What reset found and did, across its phases. */
@@ -87,7 +130,17 @@ export interface ResetState {
   etcdManifestDataDir: string | undefined;
   waitedForPods: boolean;
   kubeletStopped: boolean;
+  podSandboxes: PodSandboxReport;
+  mounts: MountReport;
   left: string[];
+}
+
+function emptyPodSandboxReport(): PodSandboxReport {
+  return { removed: [], failed: [], notDone: null };
+}
+
+function emptyMountReport(): MountReport {
+  return { dir: null, unmounted: [], failed: [], notDone: null };
 }
 
 export const RESET_STATE = slot<ResetState>('reset-state');
@@ -106,10 +159,12 @@ export function resetResult(ctx: ResetContext): ResetResult {
     removed: st?.removed ?? [],
     restored: st?.restored ?? [],
     left: st?.left ?? [],
-    manualCleanup: MANUAL_CLEANUP,
+    manualCleanup: manualCleanup(st?.removed ?? []),
     etcdDataDir: st?.etcdDataDir ?? null,
     waitedForPods: st?.waitedForPods ?? false,
     kubeletStopped: st?.kubeletStopped ?? false,
+    podSandboxes: st?.podSandboxes ?? emptyPodSandboxReport(),
+    mounts: st?.mounts ?? emptyMountReport(),
     nothingToDo: st?.nothingToDo ?? true,
   };
 }
@@ -240,15 +295,19 @@ export function initPaths(spec: ClusterSpec): string[] {
 }
 
 
-/** The files in kubeboot's directories that the ledger does not list (what reset leaves), as host paths. */
-async function unknownFiles(fx: Effects, spec: ClusterSpec): Promise<string[]> {
+/**
+ * The files in kubeboot's directories that the ledger does not list (what reset leaves), as host paths: the
+ * directories init writes to, and the directory of any other file the ledger lists (kubeboot's CNI configuration's).
+ */
+async function unknownFiles(fx: Effects, spec: ClusterSpec, listed: readonly string[] = []): Promise<string[]> {
   const p = spec.paths;
+  const deep = [p.manifestsDir, p.certificatesDir];
+  const flat = [p.kubernetesDir, p.kubeletDir, p.tmpDir];
+  const covered = (f: string) => deep.some((d) => f.startsWith(`${d}/`)) || flat.some((d) => f.slice(0, f.lastIndexOf('/')) === d) || f.startsWith(`${STATE_DIR}/`);
+  const others = [...new Set(listed.filter((f) => !covered(f)).map((f) => f.slice(0, f.lastIndexOf('/'))).filter((d) => d !== ''))];
   const lists = await Promise.all([
-    filesUnder(fx, p.manifestsDir, true),
-    filesUnder(fx, p.certificatesDir, true),
-    filesUnder(fx, p.kubernetesDir, false),
-    filesUnder(fx, p.kubeletDir, false),
-    filesUnder(fx, p.tmpDir, false),
+    ...deep.map((d) => filesUnder(fx, d, true)),
+    ...[...flat, ...others].map((d) => filesUnder(fx, d, false)),
   ]);
   const skipDirs = new Set([`${p.manifestsDir}/`, `${p.certificatesDir}/`, `${p.tmpDir}/`, `${STATE_DIR}/`]);
   return [...new Set(lists.flat())].filter((f) => !skipDirs.has(f) && !f.startsWith(`${STATE_DIR}/`)).sort();
@@ -296,6 +355,8 @@ export async function resetPreflight(ctx: ResetContext): Promise<void> {
     etcdManifestDataDir: undefined,
     waitedForPods: false,
     kubeletStopped: false,
+    podSandboxes: emptyPodSandboxReport(),
+    mounts: emptyMountReport(),
     left: [],
   };
   ctx.slots.set(RESET_STATE, st);
@@ -385,7 +446,126 @@ export async function stopKubelet(ctx: ResetContext): Promise<void> {
   (await resetState(ctx)).kubeletStopped = await kubeletService(ctx, 'stop', TAG);
 }
 
-/** cleanup-node 3: the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd. */
+/** How many times a pod sandbox is stopped and removed before reset gives up on it (kubeadm's RemoveContainerRetry). */
+export const REMOVE_POD_TRIES = 5;
+
+/**
+ * cleanup-node 3: the pods' containers, through the container runtime (CRI) with crictl: every pod sandbox it lists is
+ * stopped and removed, which removes its containers. kubeadm talks to the CRI socket itself; kubeboot asks crictl,
+ * and without it says what to run (a warning, not a failure). Under --root nothing is asked: the runtime on this
+ * host does not run that root's pods.
+ */
+export async function removePodSandboxes(ctx: ResetContext): Promise<void> {
+  const { fx, spec } = ctx;
+  const st = await resetState(ctx);
+  const report = st.podSandboxes;
+  if (ctx.options.root !== '') {
+    report.notDone = `the files are under --root "${ctx.options.root}", not this host's container runtime`;
+    ctx.out.log(TAG, `Not removing the pods' containers: ${report.notDone}`);
+    return;
+  }
+  const socket = spec.criSocket;
+  const manual = removeAllPodsCommand(socket);
+  if (!(await fx.which('crictl'))) {
+    report.notDone = `crictl is not on PATH (install cri-tools, then run: ${manual})`;
+    ctx.out.warn(
+      `[${TAG}] crictl was not found on PATH, so kubeboot cannot remove the pods' containers through the container runtime (${socket}); install crictl (cri-tools) and run: ${manual}`,
+    );
+    return;
+  }
+  ctx.out.action(TAG, {
+    doing: `Removing Kubernetes-managed containers (the pod sandboxes of ${socket}, with crictl)`,
+    would: `Would remove Kubernetes-managed containers (the pod sandboxes of ${socket}, with crictl)`,
+  });
+  let pods;
+  try {
+    pods = await listPodSandboxes(fx, socket);
+  } catch (err) {
+    report.notDone = `the container runtime did not list its pod sandboxes: ${errorMessage(err)}`;
+    ctx.out.warn(`[${TAG}] could not list the pod sandboxes of ${socket}: ${errorMessage(err)}; their containers were not removed (once the runtime answers, run: ${manual})`);
+    return;
+  }
+  if (pods.length === 0) {
+    ctx.out.log(TAG, `The container runtime (${socket}) has no pod sandboxes`);
+    return;
+  }
+  for (const pod of pods) {
+    const label = sandboxLabel(pod);
+    const r = await removePodSandbox(fx, socket, pod.id, { tries: REMOVE_POD_TRIES });
+    if (r.ok) {
+      ctx.out.action(TAG, { doing: `Stopped and removed pod sandbox ${label}`, would: `Would stop and remove pod sandbox ${label}` });
+      report.removed.push(label);
+    } else {
+      const error = r.error ?? 'unknown error';
+      report.failed.push({ sandbox: label, error });
+      ctx.out.warn(`[${TAG}] could not remove pod sandbox ${label} after ${r.attempts} attempt(s): ${error}; remove it yourself: crictl ${crictlArgs(socket, 'rmp', '--force', pod.id).join(' ')}`);
+    }
+  }
+}
+
+/**
+ * cleanup-node 4: every mount under the kubelet's directory (its volumes, subPaths, CSI mounts), deepest first, each
+ * reported; a mount that stays is a warning naming it. The directory's own mount (when it is a mount point) and
+ * anything outside it are never touched. Under --root nothing is unmounted: the mount table is this host's.
+ */
+export async function unmountKubeletDir(ctx: ResetContext): Promise<void> {
+  const { fx, spec } = ctx;
+  const st = await resetState(ctx);
+  const report = st.mounts;
+  const dir = spec.paths.kubeletDir;
+  if (ctx.options.root !== '') {
+    report.notDone = `the files are under --root "${ctx.options.root}", not this host's mounts`;
+    ctx.out.log(TAG, `Not unmounting anything under "${dir}": ${report.notDone}`);
+    return;
+  }
+  const resolved = await fx.resolvePath(dir);
+  if (!resolved) {
+    ctx.out.log(TAG, `Nothing to unmount: "${dir}" does not exist`);
+    return;
+  }
+  report.dir = resolved;
+  const where = resolved === dir ? `"${dir}"` : `"${dir}" (a link to "${resolved}")`;
+  let table: MountEntry[];
+  try {
+    table = await readMounts(fx);
+  } catch (err) {
+    report.notDone = `the mount table could not be read: ${errorMessage(err)}`;
+    ctx.out.warn(`[${TAG}] could not read the mount table, so nothing under ${where} was unmounted: ${errorMessage(err)}`);
+    return;
+  }
+  const targets = mountsUnder(table, resolved);
+  if (targets.length === 0) {
+    ctx.out.log(TAG, `Nothing is mounted under ${where}`);
+    return;
+  }
+  if (!(await fx.which('umount'))) {
+    report.notDone = 'umount is not on PATH';
+    for (const m of targets) report.failed.push({ mountPoint: m.mountPoint, error: 'umount is not on PATH' });
+    ctx.out.warn(`[${TAG}] umount was not found on PATH: ${targets.length} mount(s) under ${where} stay mounted: ${targets.map((m) => `"${m.mountPoint}"`).join(', ')}`);
+    return;
+  }
+  ctx.out.action(TAG, { doing: `Unmounting mounted directories in ${where}`, would: `Would unmount ${targets.length} mount(s) in ${where}` });
+  for (const m of targets) {
+    if (report.failed.some((f) => f.mountPoint === m.mountPoint)) continue; // the same path mounted twice: said once
+    const failed = await unmount(fx, m.mountPoint);
+    if (failed === undefined) {
+      ctx.out.action(TAG, { doing: `Unmounted "${m.mountPoint}" (${m.fsType})`, would: `Would unmount "${m.mountPoint}" (${m.fsType})` });
+      report.unmounted.push(m.mountPoint);
+      continue;
+    }
+    // a mount that went with an earlier one (a shared peer; kubeadm ignores EINVAL for the same reason) is not a failure
+    const now = await readMounts(fx).catch(() => undefined);
+    if (now && !now.some((e) => e.mountPoint === m.mountPoint)) {
+      ctx.out.log(TAG, `"${m.mountPoint}" is no longer mounted (it went with an earlier unmount)`);
+      report.unmounted.push(m.mountPoint);
+      continue;
+    }
+    report.failed.push({ mountPoint: m.mountPoint, error: failed });
+    ctx.out.warn(`[${TAG}] could not unmount "${m.mountPoint}": ${failed}; it stays mounted (unmount it yourself: umount "${m.mountPoint}")`);
+  }
+}
+
+/** cleanup-node 5: the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd. */
 export async function removeEtcdData(ctx: ResetContext): Promise<void> {
   const { fx, spec } = ctx;
   const st = await resetState(ctx);
@@ -405,7 +585,7 @@ export async function removeEtcdData(ctx: ResetContext): Promise<void> {
   }
 }
 
-/** cleanup-node 4: every other file in the ledger, then the files init replaced go back. */
+/** cleanup-node 6: every other file in the ledger, then the files init replaced go back. */
 export async function removeLedgerFiles(ctx: ResetContext): Promise<void> {
   const { fx, spec } = ctx;
   const st = await resetState(ctx);
@@ -433,7 +613,7 @@ export async function removeLedgerFiles(ctx: ResetContext): Promise<void> {
   }
 }
 
-/** cleanup-node 5: kubeboot's backups, temp dirs and stale temp files. */
+/** cleanup-node 7: kubeboot's backups, temp dirs and stale temp files. */
 export async function removeTemporaryFiles(ctx: ResetContext): Promise<void> {
   const { fx, spec } = ctx;
   const st = await resetState(ctx);
@@ -445,11 +625,11 @@ export async function removeTemporaryFiles(ctx: ResetContext): Promise<void> {
   }
 }
 
-/** cleanup-node 6: what is left is listed; the state directory goes last. */
+/** cleanup-node 8: what is left is listed, with why; the state directory goes last. */
 export async function removeState(ctx: ResetContext): Promise<void> {
   const { fx, spec } = ctx;
   const st = await resetState(ctx);
-  st.left = (await unknownFiles(fx, spec)).filter((f) => !st.restored.includes(f));
+  st.left = (await unknownFiles(fx, spec, st.listed)).filter((f) => !st.restored.includes(f));
   ctx.out.action(TAG, {
     doing: `Removed kubeboot's state directory "${STATE_DIR}" (the recorded configuration and the ledger)`,
     would: `Would remove kubeboot's state directory "${STATE_DIR}" (the recorded configuration and the ledger)`,
@@ -457,12 +637,33 @@ export async function removeState(ctx: ResetContext): Promise<void> {
   await fx.remove(STATE_DIR);
   st.removed.push(`${STATE_DIR}/`);
   ctx.out.action(TAG, { doing: `Removed ${st.removed.length} item(s) kubeboot created`, would: `Would remove ${st.removed.length} item(s) kubeboot created` });
-  if (st.left.length > 0) ctx.out.log(TAG, `Left ${st.left.length} file(s) kubeboot did not create:\n${st.left.map((f) => `\t${f}`).join('\n')}`);
+  reportLeft(ctx, st);
+}
+
+/**
+ * What reset leaves, and why: files kubeboot did not create; pod sandboxes and mounts of this node's kubelet it
+ * could not remove (not under --root, where they are not looked at: reset says so when it skips them).
+ */
+function reportLeft(ctx: ResetContext, st: ResetState): void {
+  const tab = (lines: readonly string[]) => lines.map((l) => `\t${l}`).join('\n');
+  if (st.left.length > 0) ctx.out.log(TAG, `Left ${st.left.length} file(s) kubeboot did not create:\n${tab(st.left)}`);
+  if (ctx.options.root !== '') return;
+  const pods = st.podSandboxes;
+  if (pods.notDone !== null) ctx.out.log(TAG, `Left the pods' containers in the container runtime (${ctx.spec.criSocket}): ${pods.notDone}`);
+  if (pods.failed.length > 0) {
+    ctx.out.log(TAG, `Left ${pods.failed.length} pod sandbox(es) the container runtime did not remove:\n${tab(pods.failed.map((f) => `${f.sandbox}: ${f.error}`))}`);
+  }
+  const mounts = st.mounts;
+  if (mounts.failed.length > 0) {
+    ctx.out.log(TAG, `Left ${mounts.failed.length} mount(s) under "${ctx.spec.paths.kubeletDir}" mounted:\n${tab(mounts.failed.map((f) => `${f.mountPoint}: ${f.error}`))}`);
+  } else if (mounts.notDone !== null) {
+    ctx.out.log(TAG, `Left the mounts under "${ctx.spec.paths.kubeletDir}" as they are: ${mounts.notDone}`);
+  }
 }
 
 /** kubeadm's closing text, after everything. */
 export function closingText(ctx: ResetContext): void {
   ctx.out.log('', '');
   for (const line of CLOSING_TEXT) ctx.out.log('', line);
-  ctx.out.log('', `Left for you to clean up: ${MANUAL_CLEANUP.join('; ')}.`);
+  ctx.out.log('', `Left for you to clean up: ${manualCleanup(ctx.slots.get(RESET_STATE)?.removed ?? []).join('; ')}.`);
 }

@@ -133,6 +133,9 @@ export class LedgerTrackingEffects implements Effects {
   listDir(hostPath: string): Promise<string[] | undefined> {
     return this.inner.listDir(hostPath);
   }
+  resolvePath(hostPath: string): Promise<string | undefined> {
+    return this.inner.resolvePath(hostPath);
+  }
   async writeFileAtomic(hostPath: string, content: string | Buffer, mode: number): Promise<WriteStatus> {
     if (!hostPath.startsWith(`${STATE_DIR}/`)) {
       const run = this.queue.then(async () => {

@@ -79,8 +79,8 @@ export interface DoubleOptions {
   /** diagnostic lines (default: none) */
   readonly log?: (line: string) => void;
   /**
-   * When set, the double keeps a CRI view of its containers (ids, states, attempts, logs) in this JSON file, which
-   * test/double/crictl-shim.ts serves as `crictl ps -a -o json` and `crictl logs`.
+   * When set, the double keeps a CRI view of its pods and containers (sandboxes; container ids, states, attempts, logs)
+   * in this JSON file, which test/double/crictl-shim.ts serves as `crictl pods`, `crictl ps -a -o json` and `crictl logs`.
    */
   readonly criStateFile?: string;
   /** the CRI socket the shim expects in --runtime-endpoint (default: any) */
@@ -97,6 +97,17 @@ export interface CriContainer {
   readonly createdAt: string;
   exitCode: number | undefined;
   readonly logs: string[];
+}
+
+/** A pod sandbox in the CRI view (one per pod). */
+export interface CriSandbox {
+  readonly id: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  state: 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
+  /** nanoseconds since the epoch */
+  readonly createdAt: string;
 }
 
 export interface TimelineEntry {
@@ -468,6 +479,7 @@ export class ControlPlaneDouble {
       this.pods.delete(file);
       await this.stopPod(pod);
       this.notify('DELETED', pod);
+      this.writeCriState();
     }
   }
 
@@ -524,6 +536,14 @@ export class ControlPlaneDouble {
     const state = {
       runtimeEndpoint: this.opts.criSocket ?? null,
       containers: [...this.pods.values()].flatMap((p) => p.attempts),
+      sandboxes: [...this.pods.values()].map((p): CriSandbox => ({
+        id: createHash('sha256').update(p.uid).digest('hex'),
+        name: p.mirrorName,
+        namespace: 'kube-system',
+        uid: p.uid,
+        state: 'SANDBOX_READY',
+        createdAt: String(BigInt(Date.parse(p.created)) * 1_000_000n),
+      })),
     };
     const text = JSON.stringify(state);
     this.criWrites = this.criWrites.then(async () => {

@@ -49,6 +49,12 @@ export class FakeEffects implements Effects {
     if (names.size === 0 && !this.dirs.has(p)) return undefined;
     return [...names].sort();
   }
+  /** symbolic links: a path → the path it resolves to */
+  readonly links = new Map<string, string>();
+  async resolvePath(p: string): Promise<string | undefined> {
+    const target = this.links.get(p) ?? p;
+    return (await this.stat(target)) ? target : undefined;
+  }
   async writeFileAtomic(p: string, content: string | Buffer, mode: number): Promise<WriteStatus> {
     const data = typeof content === 'string' ? Buffer.from(content) : content;
     const cur = this.files.get(p);
