@@ -97,6 +97,10 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       res.on('error', reject);
     });
     r.on('timeout', () => r.destroy(new Error(`request to ${req.url} timed out after ${options.timeout} ms`)));
+    // `timeout` is an idle timeout, and an HTTPS server that accepts the connection but never answers the TLS
+    // handshake only trips it after twice its time: the deadline below bounds the whole request
+    const deadline = setTimeout(() => r.destroy(new Error(`request to ${req.url} timed out after ${options.timeout} ms`)), options.timeout);
+    r.on('close', () => clearTimeout(deadline));
     r.on('error', reject);
     if (req.body !== undefined) r.write(req.body);
     r.end();
