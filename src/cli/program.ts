@@ -8,7 +8,8 @@ export const KUBEBOOT_VERSION = '0.1.0';
 
 function addFlag(cmd: Command, def: FlagDef, description?: string, required = false): void {
   const long = def.shortOnly ? `-${def.name}` : def.kind === 'negated' ? `--no-${def.name}` : `--${def.name}`;
-  const flags = def.kind === 'boolean' || def.kind === 'negated' ? long : `${long} <${def.placeholder ?? 'value'}>`;
+  const value = def.optionalValue ? `[${def.placeholder ?? 'value'}]` : `<${def.placeholder ?? 'value'}>`;
+  const flags = def.kind === 'boolean' || def.kind === 'negated' ? long : `${long} ${value}`;
   const opt = new Option(def.short ? `-${def.short}, ${flags}` : flags, description ?? def.description);
   if (def.defaultText) opt.default(undefined, def.defaultText);
   if (required) opt.makeOptionMandatory();
@@ -182,6 +183,16 @@ export async function buildProgram(): Promise<Command> {
   const resetPhase = new Command('phase').description('Use this command to invoke single phase of the reset workflow');
   addPhaseCommands(resetPhase, RESET_PHASES, '', runReset);
   reset.addCommand(resetPhase);
+
+  // the admin kubeconfig (src/cli/kubeconfig.ts; loaded when it runs)
+  addFlags(
+    program
+      .command('kubeconfig')
+      .description(
+        'Print the admin kubeconfig of this node (/etc/kubernetes/admin.conf), write it to a file (--file), or merge its cluster, user and context into your kubeconfig as kubeboot-<clusterName> (--merge)',
+      ),
+    ['file', 'merge', 'context'],
+  ).action(async (_o, c: Command) => (await import('./kubeconfig.js')).runKubeconfig(c));
 
   program
     .command('version')

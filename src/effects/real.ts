@@ -290,7 +290,7 @@ export class RealEffects implements Effects {
   async stat(hostPath: string): Promise<FileInfo | undefined> {
     try {
       const st = await fs.stat(this.realPath(hostPath));
-      return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', mode: st.mode & 0o777, size: st.size };
+      return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', mode: st.mode & 0o777, size: st.size, uid: st.uid };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
