@@ -184,7 +184,7 @@ export async function buildProgram(): Promise<Command> {
   addPhaseCommands(resetPhase, RESET_PHASES, '', runReset);
   reset.addCommand(resetPhase);
 
-  // the admin kubeconfig (src/cli/kubeconfig.ts; loaded when it runs)
+  // the admin kubeconfig and the node's health (src/cli/kubeconfig.ts, src/cli/status.ts; loaded when they run)
   addFlags(
     program
       .command('kubeconfig')
@@ -193,6 +193,18 @@ export async function buildProgram(): Promise<Command> {
       ),
     ['file', 'merge', 'context'],
   ).action(async (_o, c: Command) => (await import('./kubeconfig.js')).runKubeconfig(c));
+  addFlags(
+    program
+      .command('status')
+      .description(
+        'Check the control plane on this node: the kubelet, each component\'s health endpoint, the API server, the mirror pods, the node, CoreDNS, versions and the nearest certificate expiry. Exit 0 healthy, 1 not healthy, 2 not set up by kubeboot',
+      ),
+    ['o', 'config'],
+    {
+      o: 'output format: text (one line per check), json or yaml (the status document)',
+      config: 'a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml; give it when init did not finish)',
+    },
+  ).action(async (_o, c: Command) => (await import('./status.js')).runStatus(c));
 
   program
     .command('version')
