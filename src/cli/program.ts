@@ -9,7 +9,8 @@ export const KUBEBOOT_VERSION = '0.1.0';
 
 function addFlag(cmd: Command, def: FlagDef, description?: string, required = false): void {
   const long = def.shortOnly ? `-${def.name}` : def.kind === 'negated' ? `--no-${def.name}` : `--${def.name}`;
-  const flags = def.kind === 'boolean' || def.kind === 'negated' ? long : `${long} <${def.placeholder ?? 'value'}>`;
+  const value = def.optionalValue ? `[${def.placeholder ?? 'value'}]` : `<${def.placeholder ?? 'value'}>`;
+  const flags = def.kind === 'boolean' || def.kind === 'negated' ? long : `${long} ${value}`;
   const opt = new Option(def.short ? `-${def.short}, ${flags}` : flags, description ?? def.description);
   if (def.defaultText) opt.default(undefined, def.defaultText);
   // a path is checked as commander reads it, whoever reads the option later: `--root --dry-run` never runs
@@ -195,6 +196,28 @@ export async function buildProgram(): Promise<Command> {
   const resetPhase = new Command('phase').description('Use this command to invoke single phase of the reset workflow');
   addPhaseCommands(resetPhase, RESET_PHASES, '', runReset);
   reset.addCommand(resetPhase);
+
+  // the admin kubeconfig and the node's health (src/cli/kubeconfig.ts, src/cli/status.ts; loaded when they run)
+  addFlags(
+    program
+      .command('kubeconfig')
+      .description(
+        'Print the admin kubeconfig of this node (/etc/kubernetes/admin.conf), write it to a file (--file), or merge its cluster, user and context into your kubeconfig as kubeboot-<clusterName> (--merge)',
+      ),
+    ['file', 'merge', 'context'],
+  ).action(async (_o, c: Command) => (await import('./kubeconfig.js')).runKubeconfig(c));
+  addFlags(
+    program
+      .command('status')
+      .description(
+        'Check the control plane on this node: the kubelet, each component\'s health endpoint, the API server, the mirror pods, the node, CoreDNS, versions and the nearest certificate expiry. Exit 0 healthy, 1 not healthy, 2 not set up by kubeboot',
+      ),
+    ['o', 'config'],
+    {
+      o: 'output format: text (one line per check), json or yaml (the status document)',
+      config: 'a kubeadm configuration file (default: the configuration init recorded in /etc/kubernetes/kubeboot/config.yaml; give it when init did not finish)',
+    },
+  ).action(async (_o, c: Command) => (await import('./status.js')).runStatus(c));
 
   program
     .command('version')

@@ -36,6 +36,8 @@ export interface FlagDef {
   readonly shortOnly?: boolean;
   /** what a list's items are, in the message for an unknown one (default "value(s)") */
   readonly itemNoun?: string;
+  /** the value may be left out (`--merge` or `--merge PATH`); left out, the flag's value is `true` */
+  readonly optionalValue?: boolean;
 }
 
 const D = {
@@ -83,6 +85,9 @@ const TABLE = [
   { name: 'o', kind: 'string', shortOnly: true, placeholder: 'FORMAT', description: "output format: text (kubeadm's tables), json or yaml (a CertificateExpirationInfo, output.kubeadm.k8s.io/v1alpha3)", choices: ['text', 'json', 'yaml'], withConfig: true },
   { name: 'old-config', kind: 'path', placeholder: 'FILE', description: 'Path to the kubeadm config file that is using an old API version and should be converted.' },
   { name: 'new-config', kind: 'path', placeholder: 'FILE', description: 'Path to the resulting equivalent kubeadm config file (default: standard output); never overwrites an existing file.' },
+  { name: 'file', kind: 'path', placeholder: 'PATH', description: 'write the kubeconfig to PATH (mode 0600, atomically) instead of printing it; an existing file with other contents is refused' },
+  { name: 'merge', kind: 'path', placeholder: 'PATH', optionalValue: true, description: 'merge the cluster, user and context into the kubeconfig at PATH (default: the first file of $KUBECONFIG, else ~/.kube/config) and make the context current; entries of other names are left as they are, the file keeps its mode, a new file is 0600' },
+  { name: 'context', kind: 'string', placeholder: 'NAME', description: 'the name of the exported cluster, user and context (default: kubeboot-<clusterName>, e.g. kubeboot-kubernetes)' },
 ] as const satisfies readonly FlagDef[];
 
 /** Every flag's name. */
@@ -164,6 +169,7 @@ export function parseFlagValue(def: FlagDef, raw: unknown): FlagValue {
     case 'negated':
       return Boolean(raw);
     case 'path': {
+      if (def.optionalValue && raw === true) return true;
       // `--root $ROOT --dry-run` with ROOT unset gives --root the next flag: a path never starts with "-" (write
       // ./-x for a file named so), and an empty one is a variable that was not set, never "the default"
       const v = String(raw);

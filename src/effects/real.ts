@@ -97,6 +97,10 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       res.on('error', reject);
     });
     r.on('timeout', () => r.destroy(new Error(`request to ${req.url} timed out after ${options.timeout} ms`)));
+    // `timeout` is an idle timeout, and an HTTPS server that accepts the connection but never answers the TLS
+    // handshake only trips it after twice its time: the deadline below bounds the whole request
+    const deadline = setTimeout(() => r.destroy(new Error(`request to ${req.url} timed out after ${options.timeout} ms`)), options.timeout);
+    r.on('close', () => clearTimeout(deadline));
     r.on('error', reject);
     if (req.body !== undefined) r.write(req.body);
     r.end();
@@ -286,7 +290,7 @@ export class RealEffects implements Effects {
   async stat(hostPath: string): Promise<FileInfo | undefined> {
     try {
       const st = await fs.stat(this.realPath(hostPath));
-      return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', mode: st.mode & 0o777, size: st.size };
+      return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', mode: st.mode & 0o777, size: st.size, uid: st.uid };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;

@@ -50,6 +50,8 @@ export interface FileInfo {
   readonly kind: 'file' | 'dir' | 'other';
   readonly mode: number; // permission bits
   readonly size: number;
+  /** the owner's uid, where the implementation knows it (the real effects) */
+  readonly uid?: number;
 }
 
 export interface Effects {

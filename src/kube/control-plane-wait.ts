@@ -10,7 +10,7 @@ import { ApiClient, ensureClusterAdmins, statusMessage, CLUSTER_ADMINS } from '.
 import { crictlHints, inspectContainer, type RuntimeContainer } from './crictl.js';
 import type { ComponentEndpoint } from './endpoints.js';
 import { crashingContainers, describePod, isPodDone, missingPod, podChanges, viewPod, type PodView } from './mirror-pods.js';
-import { Nudger, poll, type PollResult } from './wait.js';
+import { Nudger, poll, type PollResult, type ProbeOutcome } from './wait.js';
 
 /**
  * Health endpoints are polled every 100 ms (kubeadm: 500 ms). The pod list is read every 50 ms while pods are missing
@@ -79,14 +79,15 @@ export interface WaitReport {
   readonly runtime: Readonly<Record<string, RuntimeContainer>>;
 }
 
-function httpError(url: string, err: unknown): string {
+/** An HTTP client error as one line: the URL, the error code when the message lacks it, and the message. */
+export function httpError(url: string, err: unknown): string {
   const e = err as { code?: string; message?: string };
   const msg = e?.message ?? String(err);
   return `${url}: ${e?.code && !msg.includes(e.code) ? `${e.code}: ` : ''}${msg}`;
 }
 
-/** One GET; 200 is healthy. */
-async function healthProbe(fx: Effects, url: string, insecure: boolean, remainingMs: number) {
+/** One GET of a health endpoint (at most 2 s, less when less remains); 200 is healthy. `kubeboot status` makes the same probe. */
+export async function healthProbe(fx: Effects, url: string, insecure: boolean, remainingMs: number): Promise<ProbeOutcome> {
   try {
     const r = await fx.http({ url, insecure, timeoutMs: Math.max(50, Math.min(2000, remainingMs)) });
     if (r.status === 200) return { ok: true };

@@ -117,6 +117,9 @@ export interface TimelineEntry {
   readonly event: string;
 }
 
+/** The version the double's API server (/version) and kubelet (the Node's status.nodeInfo) report. */
+export const DOUBLE_VERSION = 'v1.36.5-kubeboot-double';
+
 export function preciseNow(): number {
   return performance.timeOrigin + performance.now();
 }
@@ -892,7 +895,7 @@ export class ControlPlaneDouble {
     const method = req.method ?? 'GET';
     if (route === '/livez' || route === '/healthz') return send(res, 200, 'ok', 'text/plain');
     if (route === '/readyz') return p.container.ready ? send(res, 200, 'ok', 'text/plain') : send(res, 500, '[-]test-double: not ready\nreadyz check failed', 'text/plain');
-    if (route === '/version') return send(res, 200, { major: '1', minor: '36', gitVersion: 'v1.36.5-kubeboot-double', platform: 'linux/amd64' });
+    if (route === '/version') return send(res, 200, { major: '1', minor: '36', gitVersion: DOUBLE_VERSION, platform: 'linux/amd64' });
     const id = this.identity(req);
     if (!id) return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
     const forbid = (verb: string, resource: string, group: string, ns?: string) =>
@@ -1133,7 +1136,7 @@ export class ControlPlaneDouble {
         kind: 'Node',
         metadata: { name, uid: randomUUID(), resourceVersion: String(this.resourceVersion), creationTimestamp: iso(), labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
         spec: {},
-        status: { conditions: [{ type: 'Ready', status: 'True' }] },
+        status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: DOUBLE_VERSION, kubeProxyVersion: '', containerRuntimeVersion: 'containerd://1.6.20', operatingSystem: 'linux', architecture: 'amd64' } },
       });
     }
     const notFound = (n: string) => send(res, 404, status(404, 'NotFound', `${resource} "${n}" not found`, { name: n, kind: resource }));
