@@ -19,6 +19,8 @@ import { bootstrapToken } from './init/bootstrap-token.js';
 import { kubeletFinalize } from './init/kubelet-finalize.js';
 import { showJoinCommand } from './init/show-join-command.js';
 import { addon } from './init/addon.js';
+import { podNetwork } from './init/pod-network.js';
+import { waitCluster } from './init/wait-cluster.js';
 import { resetPreflight } from './reset/preflight.js';
 import { removeEtcdMember } from './reset/remove-etcd-member.js';
 import { cleanupNode } from './reset/cleanup-node.js';
@@ -29,6 +31,7 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
   kubeconfig,
   etcd,
   controlPlane,
+  podNetwork,
   kubeletStart,
   waitControlPlane,
   uploadConfig,
@@ -37,6 +40,7 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
   bootstrapToken,
   kubeletFinalize,
   addon,
+  waitCluster,
   showJoinCommand,
 ];
 

@@ -269,6 +269,17 @@ export function initChecks(ctx: InitContext, owned: Ownership = NO_OWNERSHIP, se
       return conflicts.length > 0 ? err(conflicts.join('; ')) : ok();
     },
   });
+  if (s.podNetwork !== undefined) {
+    // kubeboot's own: the one-node pod network's plugins and the runtime's CNI directory, checked before any write
+    checks.push({
+      name: 'PodNetwork',
+      run: async (c) => {
+        const { cniPaths, podNetworkProblems } = await import('../../src/node/cni.js');
+        const problems = await podNetworkProblems(c, await cniPaths(c));
+        return { warnings: [], errors: problems };
+      },
+    });
+  }
   const ext = s.etcd.external;
   if (ext) {
     for (const f of [ext.caFile, ext.certFile, ext.keyFile].filter((x) => x !== '')) {

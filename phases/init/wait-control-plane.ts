@@ -29,7 +29,10 @@ export const waitControlPlane: Phase<InitContext> = {
         import('../../src/node/context.js'),
       ]);
     const spec = ctx.spec;
-    const sel = new Set(ctx.options.waitFor.length === 0 ? ['all'] : ctx.options.waitFor);
+    // the control plane's targets named in --wait-for; none named (only 'all', or only the cluster's targets
+    // node/dns/workloads, which need the control plane first): all three
+    const named = ctx.options.waitFor.filter((t) => t === 'kubelet' || t === 'components' || t === 'mirror-pods');
+    const sel = new Set(named.length === 0 ? ['all'] : named);
     const wants = (t: string) => sel.has('all') || sel.has(t);
     const override = ctx.options.waitTimeoutMs;
     const kubeletTimeout = override ?? spec.timeouts.kubeletHealthCheckMs;

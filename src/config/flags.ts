@@ -77,7 +77,9 @@ const TABLE = [
   { name: 'upload-certs', kind: 'boolean', description: 'Upload control-plane certificates to the kubeadm-certs Secret.', withConfig: true },
   { name: 'certificate-key', kind: 'string', placeholder: 'KEY', description: 'Key used to encrypt the control-plane certificates in the kubeadm-certs Secret. The certificate key is a hex encoded string that is an AES key of size 32 bytes.', path: 'InitConfiguration.certificateKey' },
   { name: 'skip-certificate-key-print', kind: 'boolean', description: "Don't print the key used to encrypt the control-plane certificates.", withConfig: true },
-  { name: 'wait-for', kind: 'list', placeholder: 'TARGETS', description: 'What wait-control-plane waits for: kubelet, components, mirror-pods, or all.', defaultText: 'all', withConfig: true, choices: ['all', 'kubelet', 'components', 'mirror-pods'], itemNoun: 'target(s)' },
+  { name: 'wait-for', kind: 'list', placeholder: 'TARGETS', description: "What init waits for: the control plane's kubelet, components and mirror-pods (all: those three), and after the addons the node (Ready), dns (CoreDNS ready) and workloads (a pod off the host network runs and reaches the cluster DNS and the kubernetes Service).", defaultText: 'all', withConfig: true, choices: ['all', 'kubelet', 'components', 'mirror-pods', 'node', 'dns', 'workloads'], itemNoun: 'target(s)' },
+  { name: 'pod-network', kind: 'string', placeholder: 'KIND', description: "Write a CNI configuration for a one-node pod network: 'bridge' (a Linux bridge with host-local addresses from the pod subnet, default 10.244.0.0/16, using the standard CNI plugins on the node). Also podNetwork in a KubebootConfiguration document.", withConfig: true, choices: ['bridge'], path: 'KubebootConfiguration.podNetwork' },
+  { name: 'single-node', kind: 'boolean', description: 'Leave the control-plane taint off, so that workloads run on this node (a one-node cluster, as kind makes). Also singleNode in a KubebootConfiguration document.', withConfig: true, path: 'KubebootConfiguration.singleNode' },
   { name: 'wait-timeout', kind: 'duration', placeholder: 'DURATION', description: 'Overrides the timeouts of the waits (a Go duration such as 4m0s).', withConfig: true },
   { name: 'rollback', kind: 'negated', description: 'keep the new manifest when its pod is not Ready in time' },
   { name: 'force', kind: 'boolean', short: 'f', description: 'Reset the node without prompting for confirmation.' },
@@ -107,7 +109,7 @@ export const INIT_FLAGS = [
   'control-plane-endpoint', 'kubernetes-version', 'node-name', 'cri-socket', 'pod-network-cidr', 'service-cidr',
   'service-dns-domain', 'image-repository', 'feature-gates', 'skip-phases', 'ignore-preflight-errors', 'dry-run',
   'patches', 'token', 'token-ttl', 'skip-token-print', 'upload-certs', 'certificate-key', 'skip-certificate-key-print',
-  'wait-for', 'wait-timeout',
+  'wait-for', 'wait-timeout', 'pod-network', 'single-node',
 ] as const;
 
 /** Flags on every command: where files go, how output looks, how much is said. */
@@ -230,13 +232,15 @@ function mergeArgs(cur: readonly Arg[] | undefined, add: readonly Arg[]): Arg[] 
  * Applies the flags to the (cloned) documents by the table's paths and merge rules. Returns the paths that flags
  * filled, so that a problem in such a field is reported under the flag's label.
  */
-export function applyConfigFlags(docs: { InitConfiguration: Doc; ClusterConfiguration: Doc }, flags: ConfigFlags): Record<string, string> {
+export function applyConfigFlags(docs: { InitConfiguration: Doc; ClusterConfiguration: Doc; KubebootConfiguration?: Doc }, flags: ConfigFlags): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [name, value] of Object.entries(flags)) {
     const def = flagDef(name);
     if (!def.path) continue;
     const [kind, ...keys] = def.path.split('.');
-    let obj = docs[kind as keyof typeof docs];
+    const target: Doc | undefined = docs[kind as keyof typeof docs];
+    if (!target) continue;
+    let obj: Doc = target;
     for (let i = 0; i < keys.length - 1; i++) {
       const k = keys[i] as string;
       const next = obj[k];

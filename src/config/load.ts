@@ -11,9 +11,9 @@ import { resolveVersion, defaultVersionRow, type VersionRow } from '../versions.
 import { convertClusterV1beta3, convertInitV1beta3 } from './convert.js';
 import { applyDefaults, DEFAULTS } from './defaults.js';
 import { kubeProxySettings } from './kube-proxy.js';
-import { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBELET_API, KUBEPROXY_API } from './api.js';
+import { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBEBOOT_API, KUBELET_API, KUBEPROXY_API } from './api.js';
 import { kubeletConfigWarnings } from './kubelet-fields.js';
-import type { Arg, ClusterV1beta3, ClusterV1beta4, InitV1beta3, InitV1beta4 } from './schema.js';
+import type { Arg, ClusterV1beta3, ClusterV1beta4, InitV1beta3, InitV1beta4, KubebootV1alpha1 } from './schema.js';
 
 /** zod and the schemas load only when a file is parsed (they cost ~100 ms of start-up). */
 type Schemas = typeof import('./schema.js');
@@ -41,6 +41,8 @@ export interface ParsedDocuments {
   cluster: ClusterV1beta4;
   kubelet: Record<string, unknown> | undefined;
   kubeProxy: Record<string, unknown> | undefined;
+  /** kubeboot's own document (kubeboot.io/v1alpha1 KubebootConfiguration), type-checked */
+  kubeboot?: KubebootV1alpha1;
   apiVersion: string | undefined;
   warnings: string[];
   /**
@@ -74,7 +76,7 @@ function collectFields(schema: unknown, into: Map<string, string>, depth = 0): v
 function suggestField(S: Schemas, key: string): string | undefined {
   if (!knownFields) {
     knownFields = new Map();
-    for (const sch of [S.initV1beta4, S.clusterV1beta4, S.initV1beta3, S.clusterV1beta3]) collectFields(sch, knownFields);
+    for (const sch of [S.initV1beta4, S.clusterV1beta4, S.initV1beta3, S.clusterV1beta3, S.kubebootV1alpha1]) collectFields(sch, knownFields);
   }
   const hit = knownFields.get(key.toLowerCase());
   if (hit !== undefined) return hit !== key ? hit : undefined;
@@ -213,6 +215,7 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
   let cluster: ClusterV1beta4 | undefined;
   let kubelet: Record<string, unknown> | undefined;
   let kubeProxy: Record<string, unknown> | undefined;
+  let kubeboot: KubebootV1alpha1 | undefined;
   const apiVersions = new Set<string>();
   let v3Timeout: string | undefined;
   if (docs.length === 0) issues.push({ path: 'document 1', message: 'the file holds no YAML document' });
@@ -279,6 +282,12 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
       kubeProxy = doc as Record<string, unknown>;
       return;
     }
+    if (apiVersion === KUBEBOOT_API) {
+      if (kubeboot) dup();
+      const data = check(S.kubebootV1alpha1, doc, kind);
+      if (data !== undefined) kubeboot = data as KubebootV1alpha1;
+      return;
+    }
     apiVersions.add(apiVersion);
     if (kind === 'InitConfiguration') {
       if (init) dup();
@@ -316,6 +325,7 @@ export async function parseConfigText(text: string, fileName: string): Promise<P
     cluster: cluster ?? { apiVersion: API_V1BETA4, kind: 'ClusterConfiguration' },
     kubelet,
     kubeProxy,
+    ...(kubeboot ? { kubeboot } : {}),
     apiVersion,
     warnings,
     ...(issues.length > 0 ? { pendingIssues: issues } : {}),
@@ -338,6 +348,16 @@ export function configError(source: string, issues: readonly Issue[], flagLabels
   );
 }
 
+/** The pod subnet a pod network gets when none is set (kind's): 10.244.0.0/16, fd00:10:244::/56, or both, by the service subnet's families. */
+export function defaultPodSubnet(serviceSubnet: string | undefined): string {
+  const families = (serviceSubnet ?? '').split(',').map((x) => (x.includes(':') ? 6 : 4));
+  const v4 = families.length === 0 || families.includes(4) || serviceSubnet === undefined || serviceSubnet === '';
+  const v6 = families.includes(6);
+  const first6 = families[0] === 6;
+  const subnets = [...(v4 ? ['10.244.0.0/16'] : []), ...(v6 ? ['fd00:10:244::/56'] : [])];
+  return (first6 ? subnets.reverse() : subnets).join(',');
+}
+
 function ms(text: string | undefined, fallback: number): number {
   const v = text === undefined ? undefined : parseDuration(text);
   return v === undefined ? fallback : v;
@@ -345,7 +365,7 @@ function ms(text: string | undefined, fallback: number): number {
 
 /** Builds the spec from parsed documents (or none) plus flags; throws ConfigError with every issue. */
 export function buildSpec(
-  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion' | 'pendingIssues' | 'unchecked'> & Partial<Pick<ParsedDocuments, 'kubeProxy'>> | undefined,
+  parsed: Pick<ParsedDocuments, 'init' | 'cluster' | 'kubelet' | 'apiVersion' | 'pendingIssues' | 'unchecked'> & Partial<Pick<ParsedDocuments, 'kubeProxy' | 'kubeboot'>> | undefined,
   flags: ConfigFlags,
   host: HostFacts,
   source: string,
@@ -354,10 +374,16 @@ export function buildSpec(
   const clusterIn: ClusterV1beta4 = structuredClone(
     parsed?.cluster ?? { apiVersion: API_V1BETA4, kind: 'ClusterConfiguration' },
   );
+  const kubebootIn: Record<string, unknown> = structuredClone(parsed?.kubeboot ?? { apiVersion: KUBEBOOT_API, kind: 'KubebootConfiguration' });
   const fromFlags = applyConfigFlags(
-    { InitConfiguration: init as Record<string, unknown>, ClusterConfiguration: clusterIn as Record<string, unknown> },
+    { InitConfiguration: init as Record<string, unknown>, ClusterConfiguration: clusterIn as Record<string, unknown>, KubebootConfiguration: kubebootIn },
     flags,
   );
+  const kubeboot = kubebootIn as KubebootV1alpha1;
+  // the one-node pod network needs a pod subnet: kind's default for the service subnet's address families
+  if (kubeboot.podNetwork !== undefined && !clusterIn.networking?.podSubnet) {
+    clusterIn.networking = { ...clusterIn.networking, podSubnet: defaultPodSubnet(clusterIn.networking?.serviceSubnet) };
+  }
   const resolved = resolveVersion(clusterIn.kubernetesVersion);
   const semantic: Issue[] = [];
   let row: VersionRow = defaultVersionRow();
@@ -483,7 +509,10 @@ export function buildSpec(
     kubeProxyConfiguration: parsed?.kubeProxy,
     kubeProxy: proxy.settings,
     paths: defaultPaths(c.certificatesDir as string),
-    taints: i.nodeRegistration?.taints == null ? [CONTROL_PLANE_TAINT] : i.nodeRegistration.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })),
+    // --single-node / singleNode: the node keeps every taint but the control-plane one, so that workloads run on it
+    taints: (i.nodeRegistration?.taints == null ? [CONTROL_PLANE_TAINT] : i.nodeRegistration.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect }))).filter(
+      (t) => !(kubeboot.singleNode === true && t.key === CONTROL_PLANE_TAINT.key),
+    ),
     bootstrapTokens: (i.bootstrapTokens ?? []).map((t) => ({
       token: t.token,
       description: t.description ?? '',
@@ -493,7 +522,9 @@ export function buildSpec(
       groups: t.groups ?? [],
     })),
     certificateKey: i.certificateKey ?? '',
-    documents: { init: i, cluster: c },
+    ...(kubeboot.podNetwork !== undefined ? { podNetwork: kubeboot.podNetwork } : {}),
+    singleNode: kubeboot.singleNode === true,
+    documents: { init: i, cluster: c, ...(kubeboot.podNetwork !== undefined || kubeboot.singleNode !== undefined ? { kubeboot } : {}) },
   };
   const warnings = [...d.warnings, ...proxy.warnings];
   if (c.featureGates?.PublicKeysECDSA !== undefined) {

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 
-export { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBELET_API, KUBEPROXY_API } from './api.js';
+export { API_V1BETA3, API_V1BETA4, KNOWN_KINDS, KUBEBOOT_API, KUBELET_API, KUBEPROXY_API } from './api.js';
+import { KUBEBOOT_API } from './api.js';
 
 const str = z.string();
 const port = z.number().int();
@@ -223,3 +224,16 @@ export const clusterV1beta3 = z.strictObject({
   clusterName: str.optional(),
 });
 export type ClusterV1beta3 = z.infer<typeof clusterV1beta3>;
+
+/**
+ * kubeboot.io/v1alpha1 KubebootConfiguration: what a CI cluster needs that kubeadm leaves to others.
+ * podNetwork: 'bridge' writes a CNI configuration for a one-node pod network; singleNode: true leaves the
+ * control-plane node schedulable (no control-plane taint), as kind does for a one-node cluster.
+ */
+export const kubebootV1alpha1 = z.strictObject({
+  apiVersion: z.literal(KUBEBOOT_API),
+  kind: z.literal('KubebootConfiguration'),
+  podNetwork: z.enum(['bridge']).optional(),
+  singleNode: z.boolean().optional(),
+});
+export type KubebootV1alpha1 = z.infer<typeof kubebootV1alpha1>;

@@ -99,8 +99,10 @@ export interface ClusterSpec {
   readonly certificateKey: string;
   /** kubeboot's one-node pod network (the KubebootConfiguration document or --pod-network); undefined: none */
   readonly podNetwork?: import('../render/cni.js').PodNetwork;
-  /** The fully defaulted v1beta4 documents (what `config migrate` prints and init records). */
-  readonly documents: { readonly init: InitV1beta4; readonly cluster: ClusterV1beta4 };
+  /** --single-node / singleNode: the control-plane taint is left off, so that workloads run on this one node */
+  readonly singleNode: boolean;
+  /** The fully defaulted v1beta4 documents (what `config migrate` prints and init records), and kubeboot's own when it says anything. */
+  readonly documents: { readonly init: InitV1beta4; readonly cluster: ClusterV1beta4; readonly kubeboot?: import('./schema.js').KubebootV1alpha1 };
 }
 
 export interface Taint {

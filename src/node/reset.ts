@@ -19,6 +19,7 @@
  *   5. the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd;
  *   6. every other file in the ledger (PKI, kubeconfigs, kubelet files, kubeboot's CNI configuration); then the files
  *      init replaced although kubeboot had not written them are put back from the copies it kept (./replaced.ts);
+ *      Then what its pod network left on the host (the bridge kubeboot0, host-local's reservations), host only;
  *   7. kubeboot's backup and temporary directories (/etc/kubernetes/tmp/kubeboot-*) and stale temp files;
  *   8. the state directory (/etc/kubernetes/kubeboot) last.
  * Files found in those directories (and beside the ledger's other files) that the ledger does not list are reported
@@ -611,6 +612,35 @@ export async function removeLedgerFiles(ctx: ResetContext): Promise<void> {
     ctx.out.file(k.path, k.mode, 'written');
     st.restored.push(k.path);
   }
+}
+
+/**
+ * cleanup-node 6b: what kubeboot's one-node pod network left on the host, when the ledger shows kubeboot wrote its
+ * CNI configuration: the Linux bridge the bridge plugin made (`ip link delete kubeboot0`) and host-local's address
+ * reservations for the network (/var/lib/cni/networks/kubeboot), so that a second init starts from a clean network.
+ * The configuration file itself went with the ledger's files. Host only: under --root neither is the root's.
+ */
+export async function removePodNetwork(ctx: ResetContext): Promise<void> {
+  const { fx } = ctx;
+  const st = await resetState(ctx);
+  const { CNI_BRIDGE, CNI_CONF_FILE, CNI_NETWORK_NAME } = await import('../render/cni.js');
+  if (!st.listed.some((f) => f.endsWith(`/${CNI_CONF_FILE}`))) return;
+  if (ctx.options.root !== '') {
+    ctx.out.log(TAG, `Not removing the bridge "${CNI_BRIDGE}" and the pod network's address reservations: the files are under --root "${ctx.options.root}", not this host's network`);
+    return;
+  }
+  if ((await fx.stat(`/sys/class/net/${CNI_BRIDGE}`)) !== undefined) {
+    if (!(await fx.which('ip'))) {
+      ctx.out.warn(`[${TAG}] the bridge "${CNI_BRIDGE}" of kubeboot's pod network is still there and "ip" (iproute2) is not on PATH; remove it with: ip link delete ${CNI_BRIDGE}`);
+    } else {
+      ctx.out.action(TAG, { doing: `Deleting the bridge "${CNI_BRIDGE}" of kubeboot's pod network`, would: `Would run: ip link delete ${CNI_BRIDGE}` });
+      const r = await fx.exec('ip', ['link', 'delete', CNI_BRIDGE], { timeoutMs: 10_000 }).catch((err: unknown) => ({ exitCode: -1, stdout: '', stderr: errorMessage(err) }));
+      if (r.exitCode !== 0) ctx.out.warn(`[${TAG}] could not delete the bridge "${CNI_BRIDGE}" (${r.stderr.trim() || `exit ${r.exitCode}`}); remove it with: ip link delete ${CNI_BRIDGE}`);
+      else st.removed.push(`bridge ${CNI_BRIDGE}`);
+    }
+  }
+  const ipam = `/var/lib/cni/networks/${CNI_NETWORK_NAME}`;
+  if ((await fx.stat(ipam)) !== undefined) await removeOwned(ctx, st, ipam, "the pod network's address reservations ");
 }
 
 /** cleanup-node 7: kubeboot's backups, temp dirs and stale temp files. */

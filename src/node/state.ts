@@ -79,6 +79,7 @@ export function renderRecordedConfig(spec: ClusterSpec, tokens?: readonly string
   const docs: unknown[] = [recordedInit, spec.documents.cluster];
   if (spec.kubeletConfiguration) docs.push(spec.kubeletConfiguration);
   if (spec.kubeProxyConfiguration) docs.push(spec.kubeProxyConfiguration);
+  if (spec.documents.kubeboot) docs.push(spec.documents.kubeboot);
   // Read back like any other config file: parsed, validated and defaulted again every time.
   return `# Written by kubeboot: the effective configuration of the last successful run on this node.\n# kubeboot regenerate reads it when no --config is given. Edit it only through kubeboot.\n${toYamlDocuments(docs)}`;
 }

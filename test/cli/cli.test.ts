@@ -221,11 +221,14 @@ describe('kubeboot CLI', () => {
       patches: ['init', '--root', path.join(dir, 'r'), '--patches', '--dry-run'],
       'old-config': ['config', 'migrate', '--old-config', '--dry-run', '--new-config', path.join(dir, 'new.yaml')],
       'new-config': ['config', 'migrate', '--old-config', old, '--new-config', '--dry-run'],
+      file: ['kubeconfig', '--root', path.join(dir, 'r'), '--file', '--dry-run'],
+      merge: ['kubeconfig', '--root', path.join(dir, 'r'), '--merge', '--dry-run'],
     };
     const pathFlags = Object.values(FLAGS).filter((f) => f.kind === 'path').map((f) => f.name).sort();
     assert.deepEqual(Object.keys(cases).sort(), pathFlags, 'every path-valued option of the flag table is tried');
     for (const [flag, args] of Object.entries(cases)) {
-      for (const value of ['--dry-run', '']) {
+      // an option whose value is optional (--merge [PATH]) never takes a flag as its value: only the empty value applies
+      for (const value of FLAGS[flag]?.optionalValue ? [''] : ['--dry-run', '']) {
         const argv = value === '--dry-run' ? args : args.map((a, i) => (args[i - 1] === `--${flag}` ? '' : a));
         const r = await runCli(argv, { cwd });
         assert.equal(r.code, 3, `${argv.join(' ')}: ${r.stderr}`);

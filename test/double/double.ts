@@ -274,6 +274,17 @@ class DoubleObjects {
   }
 }
 
+/** RFC 7386 JSON merge patch: maps merge, null removes, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Obj = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Obj) } : {};
+  for (const [k, v] of Object.entries(patch as Obj)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
@@ -1022,6 +1033,21 @@ export class ControlPlaneDouble {
       return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not served by the test double`));
     }
     // one key per object however its name is escaped (kubeboot sends system%3Acoredns, kubectl system:coredns)
+    // the status subresource (…/deployments/coredns/status): a merge patch of the object's status only, as a
+    // controller would write it (the double runs no controllers; tests set the states they need this way)
+    const statusRoute = route.endsWith('/status') ? DoubleObjects.route(route.slice(0, -'/status'.length)) : undefined;
+    if (statusRoute?.name && method === 'PATCH') {
+      if (!this.allowed(id)) return forbid('patch', `${statusRoute.resource}/status`, statusRoute.group, statusRoute.namespace);
+      const key = DoubleObjects.key(statusRoute);
+      const cur = this.objects.get(key);
+      if (!cur) return send(res, 404, status(404, 'NotFound', `${statusRoute.resource} "${statusRoute.name}" not found`, { name: statusRoute.name, kind: statusRoute.resource }));
+      return this.readBody(req, res, (patch) => {
+        this.resourceVersion++;
+        const stored: Obj = { ...cur, metadata: { ...(cur.metadata as Obj), resourceVersion: String(this.resourceVersion) }, status: mergePatch(cur.status ?? {}, patch.status ?? {}) as Obj };
+        this.objects.set(key, stored);
+        send(res, 200, stored);
+      });
+    }
     const objRoute = DoubleObjects.route(route);
     const objKey = objRoute ? DoubleObjects.key(objRoute) : '';
     if (objRoute) {

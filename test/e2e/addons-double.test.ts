@@ -63,7 +63,9 @@ describe('the addon phase against the test double', () => {
     const again = await cli(a, ['init', '--wait-timeout', '60s', '--output', 'json']);
     assert.equal(again.code, 0, show(again));
     const outcomes = objectEvents(again);
-    assert.equal(outcomes.length, 12, outcomes.join('\n'));
+    // init's 17 objects before the addons (the node's marks included) and the addons' 12
+    assert.equal(outcomes.length, 29, outcomes.join('\n'));
+    assert.equal(outcomes.filter((o) => / (kube-system\/(coredns|kube-dns|kube-proxy)|system:coredns|kubeadm:node-proxier)$/.test(o)).length, 12, outcomes.join('\n'));
     assert.deepEqual(outcomes.filter((o) => !o.startsWith('unchanged ')), ['retained ConfigMap kube-system/coredns']);
 
     // another image repository: CoreDNS's Deployment and kube-proxy's DaemonSet follow, the rest stays
@@ -71,7 +73,9 @@ describe('the addon phase against the test double', () => {
     writeFileSync(changed, readFileSync(a.config, 'utf8').replace('kind: ClusterConfiguration\n', 'kind: ClusterConfiguration\nimageRepository: registry.example.com/k8s\n'));
     const dry = await cli(a, ['init', 'phase', 'addon', 'all', '--dry-run'], changed);
     assert.equal(dry.code, 0, show(dry));
-    assert.match(dry.stdout, /^\[dryrun\] Would update Deployment kube-system\/coredns:$/m);
+    assert.match(dry.stdout, /^\[dryrun\] Would update Deployment kube-system\/coredns$/m);
+    // the object as it would be sent, with the new image
+    assert.match(dry.stdout, /^\[dryrun\] Would send: PUT https:\/\/\S+\/apis\/apps\/v1\/namespaces\/kube-system\/deployments\/coredns with object:\n(\t.*\n)*\t +image: registry\.example\.com\/k8s\/coredns:v1\.14\.2$/m);
     assert.match(dry.stdout, /^\[dryrun\] Would leave unchanged ServiceAccount kube-system\/coredns$/m);
     assert.match(dry.stdout, /^\[addons\] Would apply essential addon: kube-proxy$/m);
     const untouched = JSON.parse(await kubectl(a, '-n', 'kube-system', 'get', 'deployment', 'coredns', '-o', 'json')) as Record<string, any>;

@@ -38,11 +38,11 @@ export function jsonLines(r: CliResult): JsonEvent[] {
 }
 
 /** An arrangement with the double, after a full init (undefined when etcd/kubectl/openssl are missing: skipped). */
-export async function initialised(t: TestContext, opts: ArrangeOptions = {}): Promise<Arrangement | undefined> {
+export async function initialised(t: TestContext, opts: ArrangeOptions = {}, initArgs: readonly string[] = []): Promise<Arrangement | undefined> {
   if (!requireTools(t, 'etcd', 'kubectl', 'openssl')) return undefined;
   const a = await arrange({ crictl: true, ...opts });
   t.after(() => a.dispose());
-  const r = await runCli(['init', '--root', a.root, '--config', a.config, '--wait-timeout', '60s'], { env: cleanEnv(a.env), timeoutMs: 120_000 });
+  const r = await runCli(['init', '--root', a.root, '--config', a.config, '--wait-timeout', '60s', ...initArgs], { env: cleanEnv(a.env), timeoutMs: 120_000 });
   assert.equal(r.code, 0, show(r));
   return a;
 }
