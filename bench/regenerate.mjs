@@ -20,7 +20,7 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--runs') runs = Number(args[++i]);
 }
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(repo, dist, 'src', 'cli', 'main.js');
+const cli = path.join(path.resolve(repo, dist), 'src', 'cli', 'main.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'kubeboot-bench-regen-'));
 const root = path.join(dir, 'root');
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
