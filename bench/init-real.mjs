@@ -20,7 +20,7 @@ for (let i = 0; i < args.length; i++) if (args[i] === '--runs') runs = Number(ar
 
 const dist = resolve('dist', 'test', 'real');
 const { findComponents, imageFor } = await import(join(dist, 'components.js'));
-const { RealNode, CRI_SOCKET } = await import(join(dist, 'node.js'));
+const { RealNode, nodeConfig } = await import(join(dist, 'node.js'));
 const found = findComponents();
 if (!found.ok) {
   console.log(`skipped: the real tier needs ${found.missing.join(', ')}; run \`bash test/real/build.sh\` (as root)`);
@@ -35,26 +35,7 @@ const NODE = 'kb-bench';
 const IP = '192.0.2.10';
 const work = mkdtempSync(join(tmpdir(), 'kubeboot-bench-init-'));
 const config = join(work, 'config.yaml');
-writeFileSync(
-  config,
-  `apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-localAPIEndpoint:
-  advertiseAddress: ${IP}
-  bindPort: 6443
-nodeRegistration:
-  name: ${NODE}
-  criSocket: ${CRI_SOCKET}
-  ignorePreflightErrors: [all]
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-kubernetesVersion: ${c.version}
-networking:
-  serviceSubnet: 198.51.100.0/24
-  podSubnet: 203.0.113.0/24
-`,
-);
+writeFileSync(config, nodeConfig({ name: NODE, ip: IP, version: c.version, nodeRegistration: '  ignorePreflightErrors: [all]\n' }));
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -297,4 +297,14 @@ certificatesDir: /etc/kubernetes/custom-pki
     about: 'encryptionAlgorithm ECDSA-P256, which kubeadm 1.36 supports',
     yaml: init('192.0.2.10') + cluster('encryptionAlgorithm: ECDSA-P256\n'),
   },
+  {
+    name: 'ecdsa-p384',
+    about: 'encryptionAlgorithm ECDSA-P384 (kubeadm signs with SHA-384 for a P-384 key)',
+    yaml: init('192.0.2.10') + cluster('encryptionAlgorithm: ECDSA-P384\n'),
+  },
+  {
+    name: 'rsa-4096',
+    about: 'encryptionAlgorithm RSA-4096',
+    yaml: init('192.0.2.10') + cluster('encryptionAlgorithm: RSA-4096\n'),
+  },
 ];

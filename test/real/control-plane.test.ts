@@ -15,7 +15,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { requireRealTier } from './components.js';
-import { CRI_SOCKET, RealNode, type ExecResult } from './node.js';
+import { RealNode, nodeConfig, type ExecResult } from './node.js';
 import { hostSnapshot, type HostSnapshot } from './host-state.js';
 
 const NODE = 'kb-real';
@@ -119,21 +119,7 @@ describe('the real control plane from kubeboot init', { timeout: 45 * 60_000 }, 
       assert.equal(r.code, 0, show(r));
       return (JSON.parse(r.stdout) as { info: { runtimeSpec: { process: { args: string[] } } } }).info.runtimeSpec.process.args;
     };
-    /** polls until fn returns a value (not undefined), or fails with the last reason */
-    const until = async <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> => {
-      const end = Date.now() + timeoutMs;
-      let last = '';
-      for (;;) {
-        try {
-          const v = await fn();
-          if (v !== undefined) return v;
-        } catch (e) {
-          last = (e as Error).message;
-        }
-        if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last: ${last})` : ''}\n${node.diagnostics(25)}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    };
+    const until = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>) => node.until(what, timeoutMs, fn);
     const servedSerial = async (): Promise<string> => {
       const r = await node.exec('sh', ['-c', `openssl s_client -connect ${IP}:6443 -servername ${IP} </dev/null 2>/dev/null | openssl x509 -noout -serial`]);
       assert.equal(r.code, 0, show(r));
@@ -143,26 +129,7 @@ describe('the real control plane from kubeboot init', { timeout: 45 * 60_000 }, 
     const fileSerial = (p: string) => normSerial(new X509Certificate(readFileSync(hostPath(p))).serialNumber);
 
     const config = path.join(node.dir, 'kubeboot.yaml');
-    writeFileSync(
-      config,
-      `apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-localAPIEndpoint:
-  advertiseAddress: ${IP}
-  bindPort: 6443
-nodeRegistration:
-  name: ${NODE}
-  criSocket: ${CRI_SOCKET}
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-kubernetesVersion: ${components.version}
-networking:
-  serviceSubnet: 198.51.100.0/24
-  podSubnet: 203.0.113.0/24
-  dnsDomain: cluster.local
-`,
-    );
+    writeFileSync(config, nodeConfig({ name: NODE, ip: IP, version: components.version }));
     t.diagnostic(`node start ${node.timings.startMs} ms, image import ${node.timings.importMs} ms`);
 
     let initFiles: string[] = [];

@@ -200,6 +200,42 @@ function sweepStale(log: (l: string) => void): void {
   }
 }
 
+/**
+ * The kubeadm configuration the real-tier tests and benchmarks init a node with: the node's name and address (not
+ * loopback), the CRI socket, documentation-range subnets, and what a test adds to each document.
+ */
+export function nodeConfig(o: {
+  readonly name: string;
+  readonly ip: string;
+  readonly version: string;
+  /** more lines of the InitConfiguration's nodeRegistration */
+  readonly nodeRegistration?: string;
+  /** more top-level lines of the ClusterConfiguration */
+  readonly cluster?: string;
+  /** the pod subnet ('' for none) */
+  readonly podSubnet?: string;
+  /** more documents, appended after a --- line each */
+  readonly documents?: readonly string[];
+}): string {
+  const podSubnet = o.podSubnet ?? '203.0.113.0/24';
+  return `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: ${o.ip}
+  bindPort: 6443
+nodeRegistration:
+  name: ${o.name}
+  criSocket: ${CRI_SOCKET}
+${o.nodeRegistration ?? ''}---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: ${o.version}
+${o.cluster ?? ''}networking:
+  serviceSubnet: 198.51.100.0/24
+${podSubnet ? `  podSubnet: ${podSubnet}\n` : ''}  dnsDomain: cluster.local
+${(o.documents ?? []).map((d) => `---\n${d}`).join('')}`;
+}
+
 export class RealNode {
   readonly timings: Record<string, number> = {};
   private stopped = false;
@@ -350,6 +386,22 @@ export class RealNode {
 
   crictl(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return this.exec('crictl', ['--runtime-endpoint', CRI_SOCKET, '--timeout', '10s', ...args], opts);
+  }
+
+  /** Polls fn until it returns a value (not undefined); else fails naming what, the last reason and the node's logs. */
+  async until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      try {
+        const v = await fn();
+        if (v !== undefined) return v;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last: ${last})` : ''}\n${this.diagnostics(25)}`);
+      await sleep(500);
+    }
   }
 
   /** the last lines of the node's logs (node-init, containerd, kubelet, systemctl calls) for a failure message */
