@@ -17,7 +17,9 @@
  *   4. every mount under the kubelet's directory (symlinks resolved, its own mount point excepted), deepest first,
  *      with `umount` (./mounts.ts); a failure is a warning naming the mount point. Host only;
  *   5. the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd;
- *   6. every other file in the ledger (PKI, kubeconfigs, kubelet files, kubeboot's CNI configuration); then the files
+ *   6. the kubelet's client certificates its CA signed (/var/lib/kubelet/pki/kubelet-client-*.pem: the kubelet wrote them
+ *      for this cluster, and the next init's kubelet would present them); every other file in the ledger (PKI,
+ *      kubeconfigs, kubelet files, kubeboot's CNI configuration); then the files
  *      init replaced although kubeboot had not written them are put back from the copies it kept (./replaced.ts);
  *      Then what its pod network left on the host (the bridge kubeboot0, host-local's reservations), host only;
  *   7. kubeboot's backup and temporary directories (/etc/kubernetes/tmp/kubeboot-*) and stale temp files;
@@ -586,11 +588,55 @@ export async function removeEtcdData(ctx: ResetContext): Promise<void> {
   }
 }
 
+/**
+ * The kubelet's own client certificates for this cluster: /var/lib/kubelet/pki/kubelet-client-*.pem (and the
+ * kubelet-client-current.pem link) whose certificate kubeboot's CA signed. The kubelet wrote them, not kubeboot, so
+ * the ledger does not list them; but they belong to the cluster reset takes down, and a kubelet started by the next
+ * init would present the old one (its certificate manager prefers kubelet-client-current.pem over kubelet.conf's)
+ * and be refused as Unauthorized by the new API server. A file signed by another CA is not this cluster's: it stays.
+ * Read before the CA goes; called first by removeLedgerFiles.
+ */
+async function kubeletClientCertificates(ctx: ResetContext): Promise<string[]> {
+  const { fx, spec } = ctx;
+  const caPem = (await fx.readFile(`${spec.paths.certificatesDir}/ca.crt`))?.toString('utf8');
+  if (!caPem) return [];
+  const { X509Certificate } = await import('node:crypto');
+  let ca: import('node:crypto').X509Certificate;
+  try {
+    ca = new X509Certificate(caPem);
+  } catch {
+    return [];
+  }
+  const dir = `${spec.paths.kubeletDir}/pki`;
+  // the kubelet-client-current.pem link first: once its target is gone it could not be read or judged any more
+  const names = ((await fx.listDir(dir).catch(() => undefined)) ?? [])
+    .filter((n) => /^kubelet-client-.*\.pem$/.test(n))
+    .sort((a, b) => (a === 'kubelet-client-current.pem' ? -1 : b === 'kubelet-client-current.pem' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const ours: string[] = [];
+  for (const n of names) {
+    const text = (await fx.readFile(`${dir}/${n}`).catch(() => undefined))?.toString('utf8') ?? '';
+    const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
+    if (!pem) continue;
+    try {
+      const cert = new X509Certificate(pem);
+      if (cert.checkIssued(ca) && cert.verify(ca.publicKey)) ours.push(`${dir}/${n}`);
+    } catch {
+      // not a certificate: not ours to judge
+    }
+  }
+  return ours;
+}
+
 /** cleanup-node 6: every other file in the ledger, then the files init replaced go back. */
 export async function removeLedgerFiles(ctx: ResetContext): Promise<void> {
   const { fx, spec } = ctx;
   const st = await resetState(ctx);
   const p = spec.paths;
+  const clientCerts = await kubeletClientCertificates(ctx);
+  if (clientCerts.length > 0) {
+    ctx.out.action(TAG, { doing: `Deleting the kubelet's client certificates for this cluster (signed by its CA): [${clientCerts.join(' ')}]` });
+    for (const f of clientCerts) await removeOwned(ctx, st, f, "the kubelet's client certificate ");
+  }
   const rest = st.listed.filter((f) => st.present.has(f) && !f.startsWith(`${p.manifestsDir}/`) && !f.startsWith(`${STATE_DIR}/`) && !f.startsWith(`${p.tmpDir}/kubeboot-`));
   if (rest.length > 0) ctx.out.action(TAG, { doing: `Deleting files: [${rest.join(' ')}]` });
   for (const f of rest) await removeOwned(ctx, st, f);

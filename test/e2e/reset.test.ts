@@ -193,4 +193,34 @@ describe('reset under --root', () => {
     assert.match(r.stderr, /^hint: .*kubeadm reset/m);
     assert.deepEqual(snapshot(n.root), before);
   });
+
+  it("the kubelet's client certificates signed by the cluster's CA go (a second init's kubelet would present them); one another CA signed stays", async (t) => {
+    const n = await newNode(t);
+    assert.equal((await initRoot(n)).code, 0);
+    const { execFileSync } = await import('node:child_process');
+    const { symlinkSync, readdirSync } = await import('node:fs');
+    const pki = n.at('var/lib/kubelet/pki');
+    mkdirSync(pki, { recursive: true });
+    // what the kubelet writes after its client certificate is approved: a dated file and the current link
+    const clientCert = (signer: { cert: string; key: string }, out: string) => {
+      execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/O=system:nodes/CN=system:node:kb', '-keyout', `${out}.key`, '-out', `${out}.csr`], { stdio: 'ignore' });
+      execFileSync('openssl', ['x509', '-req', '-in', `${out}.csr`, '-CA', signer.cert, '-CAkey', signer.key, '-set_serial', '7', '-days', '1', '-out', `${out}.crt`], { stdio: 'ignore' });
+      writeFileSync(out, readFileSync(`${out}.crt`, 'utf8') + readFileSync(`${out}.key`, 'utf8'));
+    };
+    const work = n.at('work');
+    mkdirSync(work);
+    const ours = `${pki}/kubelet-client-2026-12-02-04-00-00.pem`;
+    clientCert({ cert: n.at('etc/kubernetes/pki/ca.crt'), key: n.at('etc/kubernetes/pki/ca.key') }, `${work}/ours.pem`);
+    writeFileSync(ours, readFileSync(`${work}/ours.pem`));
+    symlinkSync('kubelet-client-2026-12-02-04-00-00.pem', `${pki}/kubelet-client-current.pem`);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=another-ca', '-days', '1', '-keyout', `${work}/other-ca.key`, '-out', `${work}/other-ca.crt`], { stdio: 'ignore' });
+    clientCert({ cert: `${work}/other-ca.crt`, key: `${work}/other-ca.key` }, `${work}/theirs.pem`);
+    writeFileSync(`${pki}/kubelet-client-2020-01-01-00-00-00.pem`, readFileSync(`${work}/theirs.pem`));
+
+    const r = await cli(['reset', '--root', n.root, '--force']);
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual(readdirSync(pki), ['kubelet-client-2020-01-01-00-00-00.pem'], "only the other CA's certificate stays");
+    assert.match(r.stdout, /Deleting the kubelet's client certificates for this cluster \(signed by its CA\): \[\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-client-2026-12-02-04-00-00\.pem\]/);
+    assert.match(r.stdout, /^\t\/var\/lib\/kubelet\/pki\/$/m, 'the directory with it is listed as left');
+  });
 });

@@ -1,6 +1,7 @@
 /** Runs the built CLI as a user would, with a controlled environment. */
 import { spawn } from 'node:child_process';
 import { CLI } from './paths.js';
+import { processTempDir } from './tmp.js';
 
 export interface CliResult {
   readonly code: number | null;
@@ -18,7 +19,7 @@ export interface CliOptions {
 
 /** A clean environment: PATH and HOME only (no *_proxy leaking from the machine), plus what the test adds. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...extra };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: processTempDir(), ...extra };
 }
 
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TEST_SRC } from '../helpers/paths.js';
+import { processTempDir } from '../helpers/tmp.js';
 
 export const NS_SCRIPT = path.join(TEST_SRC, 'oracle', 'kubeadm-ns.sh');
 
@@ -39,7 +40,7 @@ export async function runInNamespace(out: string, commands: readonly (readonly s
   const startedAt = Date.now();
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
     const child = spawn('bash', [NS_SCRIPT, out, seed ?? '-', stepsFile], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: processTempDir() },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
