@@ -16,6 +16,10 @@ const PORTABLE_EXCLUDED = [
   ['test/real/', 'runs the real Kubernetes components (the real-node tier)'],
   // kubeadm itself in a private mount namespace: needs root, unshare and a kubeadm build
   ['test/integration/kubeadm-patches.test.js', 'runs kubeadm as root in a private mount namespace'],
+  // the kubeadm oracle: the same, for every configuration (its results do not depend on the Node.js version)
+  ['test/oracle/oracle.test.js', 'runs kubeadm as root in private mount namespaces (the kubeadm oracle)'],
+  ['test/oracle/init-dry-run.test.js', 'runs kubeadm as root in private mount namespaces (the kubeadm oracle)'],
+  ['test/oracle/addons.test.js', 'runs kubeadm as root in private mount namespaces (the kubeadm oracle)'],
 ];
 
 const args = process.argv.slice(2);

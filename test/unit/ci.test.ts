@@ -27,7 +27,7 @@ describe('CI and the Node.js versions kubeboot claims', () => {
   it('run-tests.mjs --node runs the tests with that binary; --tier portable leaves out the real-node tier and kubeadm as root', (t) => {
     const dir = tempDir(t);
     const dist = path.join(dir, 'dist');
-    const files = ['test/unit/a.test.js', 'test/e2e/b.test.js', 'test/real/node.test.js', 'test/integration/kubeadm-patches.test.js', 'test/integration/etcd.test.js'];
+    const files = ['test/unit/a.test.js', 'test/e2e/b.test.js', 'test/real/node.test.js', 'test/integration/kubeadm-patches.test.js', 'test/integration/etcd.test.js', 'test/oracle/oracle.test.js', 'test/oracle/compare.test.js'];
     for (const f of files) {
       mkdirSync(path.dirname(path.join(dist, f)), { recursive: true });
       writeFileSync(path.join(dist, f), '');
@@ -47,7 +47,7 @@ describe('CI and the Node.js versions kubeboot claims', () => {
     const all = run();
     assert.deepEqual(all.slice(0, 2), ['--test', '--test-reporter=spec']);
     assert.deepEqual(rel(all), [...files].sort());
-    assert.deepEqual(rel(run('--tier', 'portable')), ['test/e2e/b.test.js', 'test/integration/etcd.test.js', 'test/unit/a.test.js']);
+    assert.deepEqual(rel(run('--tier', 'portable')), ['test/e2e/b.test.js', 'test/integration/etcd.test.js', 'test/oracle/compare.test.js', 'test/unit/a.test.js']);
     assert.deepEqual(rel(run('--tier', 'portable', 'integration')), ['test/integration/etcd.test.js']);
     const bad = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'run-tests.mjs'), '--dist', dist, '--tier', 'nodeless'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
