@@ -15,7 +15,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { requireRealTier } from './components.js';
-import { RealNode, nodeConfig, type ExecResult } from './node.js';
+import { RealNode, nodeConfig, sweepStaleNodes, type ExecResult } from './node.js';
 import { hostSnapshot, type HostSnapshot } from './host-state.js';
 
 const NODE = 'kb-real';
@@ -74,6 +74,7 @@ describe('the real control plane from kubeboot init', { timeout: 45 * 60_000 }, 
   it('one node: init, init again, regenerate, restart, certs renew, reset', async (t) => {
     const components = requireRealTier(t);
     if (!components) return;
+    sweepStaleNodes();
     const before: HostSnapshot = hostSnapshot();
     const node = await RealNode.start(components, { name: NODE, ip: IP });
     let failed = false;

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { requireRealTier } from './components.js';
 import { hostSnapshot } from './host-state.js';
-import { RealNode, nodeConfig, type ExecResult } from './node.js';
+import { RealNode, nodeConfig, sweepStaleNodes, type ExecResult } from './node.js';
 
 const NODE = 'kb-keys';
 const IP = '192.0.2.11';
@@ -32,6 +32,7 @@ describe('the real control plane with every key type', { timeout: 30 * 60_000 },
   it('ECDSA-P256, ECDSA-P384, RSA-3072, RSA-4096: init brings the control plane up, the API server serves that key type, reset', async (t) => {
     const components = requireRealTier(t);
     if (!components) return;
+    sweepStaleNodes();
     const before = hostSnapshot();
     const node = await RealNode.start(components, { name: NODE, ip: IP });
     let failed = false;

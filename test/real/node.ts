@@ -174,6 +174,14 @@ function nodeAlive(dir: string): boolean {
   }
 }
 
+/**
+ * Removes what test nodes whose run died before stop() left. A test calls it before taking the host snapshot it
+ * compares with at the end, so that a killed earlier run's leftovers (removed by the next start) do not count.
+ */
+export function sweepStaleNodes(): void {
+  sweepStale((l) => process.stderr.write(`[real-node] ${l}\n`));
+}
+
 /** What a run that died before stop() left: the cgroups under its cgroupRoot and its node directory. */
 function sweepStale(log: (l: string) => void): void {
   const suffixes = new Set<string>();
