@@ -309,10 +309,14 @@ export async function diagnose(fx: Effects, report: WaitReport, plan: WaitPlan, 
   const mirrorFailed = failed.some((t) => t.group === 'mirror-pods');
   if (mirrorFailed) {
     for (const p of podsNotDone) {
-      // a last look at the runtime for a crashing container, when crictl is there
       const component = plan.mirrorPods?.componentOf[p.name];
+      // a last look at the runtime: for a crashing container, and for a pod whose status may be stale (the API server
+      // went down with the component, so the kubelet could not report the container that replaced the one shown)
       let rc = report.runtime[p.name];
-      if (!rc && component && crashingContainers(p).length > 0) rc = await inspectContainer(fx, plan.criSocket, component);
+      if (!rc && component) {
+        const found = await inspectContainer(fx, plan.criSocket, component);
+        if (found && (crashingContainers(p).length > 0 || found.state !== 'CONTAINER_RUNNING')) rc = found;
+      }
       const last = p.containers.find((c) => c.lastTerminated)?.lastTerminated;
       const restarts = p.containers.reduce((a, c) => a + c.restartCount, 0);
       sink.event({

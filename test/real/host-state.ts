@@ -67,6 +67,16 @@ function describePath(p: string, depth = 0): string {
   return 'other';
 }
 
+/** Whether a test node's directory belongs to a node that runs now (its unshare process is alive). */
+function liveNode(dir: string): boolean {
+  try {
+    const pid = Number(readFileSync(path.join(dir, 'unshare.pid'), 'utf8').trim());
+    return pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('unshare');
+  } catch {
+    return false;
+  }
+}
+
 export function hostSnapshot(): HostSnapshot {
   const paths: Record<string, string> = {};
   for (const p of GUARDED_PATHS) paths[p] = describePath(p);
@@ -85,7 +95,11 @@ export function hostSnapshot(): HostSnapshot {
   const cgroups: string[] = [];
   for (const h of readdirSync('/sys/fs/cgroup')) {
     try {
-      for (const n of readdirSync(path.join('/sys/fs/cgroup', h))) if (n.startsWith('kubeboot-real-') || n.startsWith('kubepods')) cgroups.push(`${h}/${n}`);
+      for (const n of readdirSync(path.join('/sys/fs/cgroup', h))) {
+        // another test's node that runs now (a test file run beside this one) is not this test's to account for
+        if (n.startsWith('kubeboot-real-') && liveNode(`/tmp/${n}`)) continue;
+        if (n.startsWith('kubeboot-real-') || n.startsWith('kubepods')) cgroups.push(`${h}/${n}`);
+      }
     } catch {
       // not a directory
     }

@@ -265,6 +265,29 @@ describe('swapStaticPod', () => {
     assert.match(confirmed.message, /container c3/, 'confirmed with the container that runs, not the stale c1');
   });
 
+  it('a stale mirror pod at the end of the failed wait (the API server answered once, with the old container not Ready): the runtime is asked anyway and the crashing container quoted', async () => {
+    const fx = setup();
+    fx.onPath.add('crictl');
+    fx.exec_.crictl = (args) => {
+      if (args.includes('logs')) return { exitCode: 0, stdout: '', stderr: 'Error: unknown flag: --no-such-flag\n' };
+      const containers = [
+        { id: 'x2', state: 'CONTAINER_EXITED', createdAt: '3', metadata: { name: 'kube-apiserver', attempt: 2 } },
+        { id: 'c1', state: 'CONTAINER_EXITED', createdAt: '1', metadata: { name: 'kube-apiserver', attempt: 0 } },
+      ];
+      return { exitCode: 0, stdout: JSON.stringify({ containers }), stderr: '' };
+    };
+    // the new bytes: the API server answers once with the status from before the change, the old container no longer
+    // Ready (the kubelet is stopping it), then goes down with it for good
+    fakeCluster(fx, (bytes, since) => (fx.writes.length === 0 || bytes !== NEW ? oldPod : since < 200 ? { ...oldPod, ready: false } : 'down'));
+    const s = sink();
+    await assert.rejects(swapStaticPod(fx, request(fx, { component: 'kube-apiserver', timeoutMs: 1000 }), s), WaitTimeoutError);
+    const failed = s.events.filter((e) => e.type === 'wait' && e.status === 'failed').map((e) => (e as { message: string }).message);
+    assert.ok(
+      failed.some((m) => /crictl: container x2 is CONTAINER_EXITED; last log lines:\n\t\tError: unknown flag: --no-such-flag/.test(m)),
+      failed.join('\n---\n'),
+    );
+  });
+
   it('two swaps in one second get distinct backup directories', async () => {
     const fx = setup();
     const a = await backupDirFor(fx, '/etc/kubernetes/tmp', new Date(START));
