@@ -25,7 +25,7 @@ import {
 import { slot } from '../workflow/slots.js';
 import type { InitContext, NodeContext } from './context.js';
 import { OBJECT_TALLY, ensureObject, reportObject, type EnsureOptions, type KubeObject } from './objects.js';
-import { adminKubeconfigPaths, kubeletNodeName } from './names.js';
+import { adminKubeconfigPaths, kubeletCertDir, kubeletNodeName } from './names.js';
 
 /** The bootstrap tokens this run uses (generated ones included), for show-join-command and the result. */
 export const TOKENS = slot<readonly string[]>('bootstrap-tokens');
@@ -254,9 +254,7 @@ export async function bootstrapToken(ctx: InitContext): Promise<void> {
  * or its --cert-dir), kubelet.conf points at that file instead of the embedded certificate, and the kubelet restarts.
  */
 export async function enableClientCertRotation(ctx: InitContext): Promise<void> {
-  const certDirArg = [...ctx.spec.kubeletExtraArgs].reverse().find((a) => a.name === 'cert-dir');
-  const pkiDir = certDirArg ? certDirArg.value : `${ctx.spec.paths.kubeletDir}/pki`;
-  const pem = `${pkiDir}/kubelet-client-current.pem`;
+  const pem = `${kubeletCertDir(ctx.spec)}/kubelet-client-current.pem`;
   if (!(await ctx.fx.stat(pem))) return;
   const path = `${ctx.spec.paths.kubernetesDir}/kubelet.conf`;
   ctx.out.log('kubelet-finalize', `Updating "${path}" to point to a rotatable kubelet client certificate and key`);

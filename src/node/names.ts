@@ -27,3 +27,9 @@ export function adminKubeconfigPaths(spec: ClusterSpec): { readonly admin: strin
 export function kubeletConfigPath(spec: ClusterSpec): string {
   return `${spec.paths.kubeletDir}/config.yaml`;
 }
+
+/** Where the kubelet keeps its certificates: its --cert-dir (a kubelet extra arg), else <kubelet dir>/pki. */
+export function kubeletCertDir(spec: ClusterSpec): string {
+  const o = [...spec.kubeletExtraArgs].reverse().find((a) => a.name === 'cert-dir');
+  return o ? o.value : `${spec.paths.kubeletDir}/pki`;
+}

@@ -16,10 +16,10 @@
  *      them. Host only; without crictl on PATH, a warning with the command to run;
  *   4. every mount under the kubelet's directory (symlinks resolved, its own mount point excepted), deepest first,
  *      with `umount` (./mounts.ts); a failure is a warning naming the mount point. Host only;
- *   5. the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd;
- *   6. the kubelet's client certificates its CA signed (/var/lib/kubelet/pki/kubelet-client-*.pem: the kubelet wrote them
- *      for this cluster, and the next init's kubelet would present them); every other file in the ledger (PKI,
- *      kubeconfigs, kubelet files, kubeboot's CNI configuration); then the files
+ *   5. the contents of the etcd data directory, when kubeboot's etcd.yaml ran etcd; then the kubelet's client
+ *      certificates that kubeboot's CA issued (kubelet-client-*.pem in its certificate directory), read against the CA
+ *      before the PKI goes;
+ *   6. every other file in the ledger (PKI, kubeconfigs, kubelet files, kubeboot's CNI configuration); then the files
  *      init replaced although kubeboot had not written them are put back from the copies it kept (./replaced.ts);
  *      Then what its pod network left on the host (the bridge kubeboot0, host-local's reservations), host only;
  *   7. kubeboot's backup and temporary directories (/etc/kubernetes/tmp/kubeboot-*) and stale temp files;
@@ -44,7 +44,7 @@ import { formatDuration } from '../util/duration.js';
 import { slot } from '../workflow/slots.js';
 import type { ResetContext } from './context.js';
 import { kubeletService } from './kubelet.js';
-import { kubeletConfigPath } from './names.js';
+import { kubeletCertDir, kubeletConfigPath } from './names.js';
 import { mountsUnder, readMounts, unmount, type MountEntry } from './mounts.js';
 import { keptCopies } from './replaced.js';
 import { KUBEBOOT_TEMP_FILE, LEDGER, STATE_DIR, readLedger } from './state.js';
@@ -588,43 +588,41 @@ export async function removeEtcdData(ctx: ResetContext): Promise<void> {
   }
 }
 
+/** the kubelet's client certificate files: kubelet-client-current.pem (a link) and kubelet-client-<date>.pem */
+const KUBELET_CLIENT_PEM = /^kubelet-client-(current|\d{4}(-\d{2}){5})\.pem$/;
+
 /**
- * The kubelet's own client certificates for this cluster: /var/lib/kubelet/pki/kubelet-client-*.pem (and the
- * kubelet-client-current.pem link) whose certificate kubeboot's CA signed. The kubelet wrote them, not kubeboot, so
- * the ledger does not list them; but they belong to the cluster reset takes down, and a kubelet started by the next
- * init would present the old one (its certificate manager prefers kubelet-client-current.pem over kubelet.conf's)
- * and be refused as Unauthorized by the new API server. A file signed by another CA is not this cluster's: it stays.
- * Read before the CA goes; called first by removeLedgerFiles.
+ * cleanup-node 5b: the kubelet's client certificates of this cluster, in its certificate directory (pki/): those
+ * issued by the CA kubeboot wrote (the ledger's ca.crt), which the kubelet keeps from kubeboot's kubelet.conf and its
+ * rotations, and which kubelet-finalize pointed kubelet.conf at. They are credentials of the cluster being reset, and
+ * a kubelet started by the next init would take kubelet-client-current.pem over the new kubelet.conf's certificate:
+ * Unauthorized, and the node never registers. kubeadm deletes the whole of /var/lib/kubelet; kubeboot only these. A
+ * certificate of another CA, the kubelet's serving certificate and everything else there stay (and are listed). Runs
+ * before the ledger's files go, since it reads the CA. The link kubelet-client-current.pem goes before the file it names.
  */
-async function kubeletClientCertificates(ctx: ResetContext): Promise<string[]> {
+export async function removeKubeletClientCerts(ctx: ResetContext): Promise<void> {
   const { fx, spec } = ctx;
-  const caPem = (await fx.readFile(`${spec.paths.certificatesDir}/ca.crt`))?.toString('utf8');
-  if (!caPem) return [];
-  const { X509Certificate } = await import('node:crypto');
-  let ca: import('node:crypto').X509Certificate;
-  try {
-    ca = new X509Certificate(caPem);
-  } catch {
-    return [];
-  }
-  const dir = `${spec.paths.kubeletDir}/pki`;
-  // the kubelet-client-current.pem link first: once its target is gone it could not be read or judged any more
-  const names = ((await fx.listDir(dir).catch(() => undefined)) ?? [])
-    .filter((n) => /^kubelet-client-.*\.pem$/.test(n))
-    .sort((a, b) => (a === 'kubelet-client-current.pem' ? -1 : b === 'kubelet-client-current.pem' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const st = await resetState(ctx);
+  const caPath = `${spec.paths.certificatesDir}/ca.crt`;
+  if (!st.listed.includes(caPath)) return;
+  const caPem = await fx.readFile(caPath);
+  if (!caPem) return;
+  const { readCertificate, signedBy } = await import('../pki/inspect.js');
+  const ca = await readCertificate(caPem).catch(() => undefined);
+  if (!ca) return;
+  const dir = kubeletCertDir(spec);
+  const names = ((await fx.listDir(dir).catch(() => undefined)) ?? []).filter((n) => KUBELET_CLIENT_PEM.test(n));
+  // the link first (its name sorts after the dated files'), so that it still resolves when it is looked at
+  names.sort((x, y) => Number(y === 'kubelet-client-current.pem') - Number(x === 'kubelet-client-current.pem') || x.localeCompare(y));
   const ours: string[] = [];
   for (const n of names) {
-    const text = (await fx.readFile(`${dir}/${n}`).catch(() => undefined))?.toString('utf8') ?? '';
-    const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
-    if (!pem) continue;
-    try {
-      const cert = new X509Certificate(pem);
-      if (cert.checkIssued(ca) && cert.verify(ca.publicKey)) ours.push(`${dir}/${n}`);
-    } catch {
-      // not a certificate: not ours to judge
-    }
+    const pem = await fx.readFile(`${dir}/${n}`).catch(() => undefined);
+    const cert = pem ? await readCertificate(pem).catch(() => undefined) : undefined;
+    if (cert && signedBy(cert, ca)) ours.push(`${dir}/${n}`);
   }
-  return ours;
+  if (ours.length === 0) return;
+  ctx.out.action(TAG, { doing: `Deleting the kubelet's client certificates of this cluster (issued by ${caPath}): [${ours.join(' ')}]` });
+  for (const f of ours) await removeOwned(ctx, st, f, "the kubelet's client certificate ");
 }
 
 /** cleanup-node 6: every other file in the ledger, then the files init replaced go back. */
@@ -632,11 +630,6 @@ export async function removeLedgerFiles(ctx: ResetContext): Promise<void> {
   const { fx, spec } = ctx;
   const st = await resetState(ctx);
   const p = spec.paths;
-  const clientCerts = await kubeletClientCertificates(ctx);
-  if (clientCerts.length > 0) {
-    ctx.out.action(TAG, { doing: `Deleting the kubelet's client certificates for this cluster (signed by its CA): [${clientCerts.join(' ')}]` });
-    for (const f of clientCerts) await removeOwned(ctx, st, f, "the kubelet's client certificate ");
-  }
   const rest = st.listed.filter((f) => st.present.has(f) && !f.startsWith(`${p.manifestsDir}/`) && !f.startsWith(`${STATE_DIR}/`) && !f.startsWith(`${p.tmpDir}/kubeboot-`));
   if (rest.length > 0) ctx.out.action(TAG, { doing: `Deleting files: [${rest.join(' ')}]` });
   for (const f of rest) await removeOwned(ctx, st, f);

@@ -220,7 +220,7 @@ describe('reset under --root', () => {
     const r = await cli(['reset', '--root', n.root, '--force']);
     assert.equal(r.code, 0, show(r));
     assert.deepEqual(readdirSync(pki), ['kubelet-client-2020-01-01-00-00-00.pem'], "only the other CA's certificate stays");
-    assert.match(r.stdout, /Deleting the kubelet's client certificates for this cluster \(signed by its CA\): \[\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-client-2026-12-02-04-00-00\.pem\]/);
+    assert.match(r.stdout, /Deleting the kubelet's client certificates of this cluster \(issued by \/etc\/kubernetes\/pki\/ca\.crt\): \[\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-client-2026-12-02-04-00-00\.pem\]/);
     assert.match(r.stdout, /^\t\/var\/lib\/kubelet\/pki\/$/m, 'the directory with it is listed as left');
   });
 });

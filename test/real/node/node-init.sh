@@ -5,6 +5,7 @@
 #   - the node's own /etc, /var, /opt and /root (overlays: the host's files show through, every
 #     write lands in the node directory), its own /run (tmpfs), and dedicated directories bind-mounted
 #     over /etc/kubernetes, /var/lib/{kubelet,etcd,containerd,cni}, /etc/cni/net.d, /var/log/{pods,containers};
+#   - its own sysfs (so that /sys/class/net shows the node's network namespace), the host's cgroup hierarchies on it;
 #   - `mount --make-rshared /` (as kind does), so that the kubelet's and containerd's mounts propagate
 #     inside the node and never to the host (everything was made private first);
 #   - hostname = node name; a network namespace with lo and a veth pair (the kernel here has no dummy
@@ -38,6 +39,13 @@ overlay /etc
 overlay /var
 overlay /opt
 overlay /root
+# a sysfs of the node's own network namespace (the inherited one shows the host's: /sys/class/net would list the
+# host's links and none of the node's, such as the pod network's bridge), with the host's cgroup hierarchies moved
+# onto it as they were; before `--make-rshared /`, since a mount under a shared one cannot be moved
+mkdir -p "$N/fs/cgroup-move"
+mount --rbind /sys/fs/cgroup "$N/fs/cgroup-move"
+mount -t sysfs "node-sysfs" /sys
+mount --move "$N/fs/cgroup-move" /sys/fs/cgroup
 mount -t tmpfs -o mode=0755,size=256m "node-run" /run
 mkdir -p /run/lock && chmod 1777 /run/lock
 for d in $NODE_BINDS; do # dedicated directories on disk for what the kubelet, containerd and etcd write

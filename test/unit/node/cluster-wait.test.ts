@@ -146,6 +146,27 @@ describe('waitForCluster', () => {
     });
   });
 
+  it('the attempt at the deadline gets a request time a real API server can answer in, so the timeout keeps the reason', async () => {
+    // found on the real node: CoreDNS never ready (kube-proxy crashed), and the last attempt, made with 1 ms left,
+    // asked the API server with a 1 ms timeout; its "timed out after 1 ms" replaced "0/2 CoreDNS replicas ready"
+    const { ctx, fx, cluster } = setup(['dns']);
+    const timeouts: number[] = [];
+    const handle = cluster.handle;
+    fx.http_ = (req) => {
+      timeouts.push(req.timeoutMs ?? Number.POSITIVE_INFINITY);
+      // an API server answers in some milliseconds, never in one
+      if ((req.timeoutMs ?? Number.POSITIVE_INFINITY) < 20) throw new Error(`request to ${req.url} timed out after ${req.timeoutMs} ms`);
+      const r = handle(req);
+      if (new URL(req.url).pathname.endsWith('/deployments/coredns')) return { ...r, body: JSON.stringify({ spec: { replicas: 2 }, status: { readyReplicas: 0 } }) };
+      return r;
+    };
+    await assert.rejects(waitForCluster(ctx), (err: WaitTimeoutError) => {
+      assert.match(err.message, /^dns not ready after .* \(timeout 3s\): 0\/2 CoreDNS replicas ready$/);
+      return true;
+    });
+    assert.ok(Math.min(...timeouts) >= 1000, `every request may take at least 1 s: ${timeouts.join(', ')}`);
+  });
+
   it('workloads: a pod address outside the pod subnet and a DNS answer that is not the Service are reasons, not passes', async () => {
     const a = setup(['workloads']);
     a.cluster.podIP = '192.0.2.10';

@@ -346,6 +346,90 @@ describe('reset cleanup-node: containers and mounts', () => {
   });
 });
 
+describe("reset cleanup-node: the kubelet's client certificates", () => {
+  const ledgerAdd = (fx: FakeEffects, path: string, data: string, mode = 0o644) => {
+    const ledger = JSON.parse((fx.files.get(LEDGER)?.data ?? Buffer.from('{}')).toString('utf8'));
+    ledger.files[path] = { mode: `0${mode.toString(8)}`, by: 'test' };
+    fx.files.set(LEDGER, { data: Buffer.from(JSON.stringify(ledger)), mode: 0o600 });
+    fx.files.set(path, { data: Buffer.from(data), mode });
+  };
+  const pair = async () => {
+    const { generateKey, privateKeyPem } = await import('../../../src/pki/keys.js');
+    const { issueCertificate } = await import('../../../src/pki/sign.js');
+    const { keyUsageOf } = await import('../../../src/pki/table.js');
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const validity = { notBefore: new Date(now - 300_000), notAfter: new Date(now + 86_400_000) };
+    const caKey = await generateKey('ECDSA-P256');
+    const ca = await issueCertificate({
+      plan: { name: 'ca', commonName: 'kubernetes', organization: [], isCA: true, keyUsage: keyUsageOf(true), extKeyUsage: [], dnsNames: ['kubernetes'], ips: [], validityMs: 86_400_000 },
+      validity,
+      publicKey: caKey.publicKey,
+      signer: { selfSigned: caKey.privateKey },
+    });
+    /** a kubelet client certificate file as the kubelet keeps it: the certificate, then its key */
+    const clientPem = async () => {
+      const k = await generateKey('ECDSA-P256');
+      const c = await issueCertificate({
+        plan: { name: 'kubelet-client', commonName: 'system:node:cp1', organization: ['system:nodes'], isCA: false, keyUsage: keyUsageOf(false), extKeyUsage: ['clientAuth'], dnsNames: [], ips: [], validityMs: 86_400_000 },
+        validity,
+        publicKey: k.publicKey,
+        signer: { caCertDer: ca.der, caKey: caKey.privateKey },
+      });
+      return `${c.pem}${privateKeyPem(k.privateKey)}`;
+    };
+    return { caPem: ca.pem, clientPem };
+  };
+
+  it("removes the kubelet's client certificates issued by kubeboot's CA (before the CA goes), and leaves one of another CA and the serving certificate", async () => {
+    // found on the real node: after reset, the kubelet of a second init authenticated with the first cluster's
+    // kubelet-client-current.pem (kubelet-finalize had pointed kubelet.conf at it): Unauthorized, never registered
+    const ours = await pair();
+    const other = await pair();
+    const a = arrange();
+    ledgerAdd(a.fx, '/etc/kubernetes/pki/ca.crt', ours.caPem);
+    const pki = '/var/lib/kubelet/pki';
+    const current = await ours.clientPem();
+    a.fx.files.set(`${pki}/kubelet-client-2026-01-01-00-00-00.pem`, { data: Buffer.from(current), mode: 0o600 });
+    a.fx.files.set(`${pki}/kubelet-client-current.pem`, { data: Buffer.from(current), mode: 0o600 });
+    a.fx.files.set(`${pki}/kubelet-client-2025-06-01-00-00-00.pem`, { data: Buffer.from(await other.clientPem()), mode: 0o600 });
+    a.fx.files.set(`${pki}/kubelet.crt`, { data: Buffer.from(other.caPem), mode: 0o644 });
+    a.fx.files.set(`${pki}/kubelet.key`, { data: Buffer.from('key'), mode: 0o600 });
+    await cleanupNode.run?.(a.ctx);
+    const removed = a.fx.ops.filter((o) => o.startsWith('remove '));
+    const i = removed.indexOf(`remove ${pki}/kubelet-client-current.pem`);
+    assert.ok(i >= 0, removed.join('\n'));
+    assert.equal(removed[i + 1], `remove ${pki}/kubelet-client-2026-01-01-00-00-00.pem`, 'the link first, then the file it names');
+    assert.ok(i < removed.indexOf('remove /etc/kubernetes/pki/ca.crt'), 'read against the CA before the CA is removed');
+    assert.deepEqual(
+      [...a.fx.files.keys()].filter((f) => f.startsWith(`${pki}/`)).sort(),
+      [`${pki}/kubelet-client-2025-06-01-00-00-00.pem`, `${pki}/kubelet.crt`, `${pki}/kubelet.key`],
+    );
+    const r = resetResult(a.ctx);
+    assert.ok(r.removed.includes(`${pki}/kubelet-client-current.pem`));
+    assert.ok(r.left.includes('/var/lib/kubelet/pki/'), 'the directory with what stays is listed as left');
+    const out = lines(a.events);
+    assert.ok(out.some((l) => l.includes(`Deleting the kubelet's client certificates of this cluster (issued by /etc/kubernetes/pki/ca.crt): [${pki}/kubelet-client-current.pem ${pki}/kubelet-client-2026-01-01-00-00-00.pem]`)), out.join('\n'));
+  });
+
+  it('without a CA kubeboot wrote (an external CA stays, and so do the certificates it issued) nothing in the kubelet\'s pki is touched', async () => {
+    const ours = await pair();
+    const a = arrange();
+    a.fx.files.set('/etc/kubernetes/pki/ca.crt', { data: Buffer.from(ours.caPem), mode: 0o644 });
+    a.fx.files.set('/var/lib/kubelet/pki/kubelet-client-current.pem', { data: Buffer.from(await ours.clientPem()), mode: 0o600 });
+    await cleanupNode.run?.(a.ctx);
+    assert.ok(a.fx.files.has('/var/lib/kubelet/pki/kubelet-client-current.pem'));
+  });
+
+  it('--dry-run says what it would remove and removes nothing', async () => {
+    const ours = await pair();
+    const a = arrange({ dryRun: true });
+    ledgerAdd(a.fx, '/etc/kubernetes/pki/ca.crt', ours.caPem);
+    a.fx.files.set('/var/lib/kubelet/pki/kubelet-client-current.pem', { data: Buffer.from(await ours.clientPem()), mode: 0o600 });
+    await cleanupNode.run?.(a.ctx);
+    assert.ok(lines(a.events).some((l) => l.includes('Would remove the kubelet\'s client certificate "/var/lib/kubelet/pki/kubelet-client-current.pem"')), lines(a.events).join('\n'));
+  });
+});
+
 describe('the mount table', () => {
   it('parses /proc/mounts escapes and picks only what is under the directory, deepest first, later mounts first', () => {
     const table = parseMounts(
