@@ -296,6 +296,8 @@ describe('a test cluster for CI from kubeboot init (issue 12)', { timeout: 45 * 
       const r = await node.kubeboot(['reset', '--force', '--output', 'json']);
       assert.equal(r.code, 0, show(r));
       const res = resultOf(r);
+      const waited = jsonLines(r).filter((e) => e.type === 'log' && / gone after |did not stop/.test(e.message ?? '')).map((e) => e.message);
+      t.diagnostic(`${round} kubeboot reset --force: ${(r.durationMs / 1000).toFixed(1)} s wall${waited.length ? ` (${waited.join('; ')})` : ''}`);
       const sandboxes = res.podSandboxes as { removed: string[]; failed: unknown[]; notDone: string | null };
       const mounts = res.mounts as { unmounted: string[]; failed: unknown[]; notDone: string | null };
       t.diagnostic(`${round} reset: ${sandboxes.removed.length} pod sandboxes removed, ${mounts.unmounted.length} mounts unmounted, ${(res.removed as string[]).length} paths removed, left ${JSON.stringify(res.left)}`);
