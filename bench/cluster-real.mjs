@@ -46,7 +46,7 @@ if (process.getuid?.() !== 0) {
   console.log('skipped: the real test node needs root (namespaces, mounts)');
   process.exit(0);
 }
-const { RealNode, CRI_SOCKET } = await import(join(dist, 'test', 'real', 'node.js'));
+const { RealNode, nodeConfig, probeWorkload } = await import(join(dist, 'test', 'real', 'node.js'));
 const { bridgeConflist, CNI_CONF_FILE, CNI_BRIDGE, CNI_NETWORK_NAME } = await import(join(dist, 'src', 'render', 'cni.js'));
 const c = found.components;
 const NODE = 'kb-bench-ci';
@@ -57,48 +57,16 @@ const work = mkdtempSync(join(tmpdir(), 'kubeboot-bench-cluster-'));
 const config = join(work, 'config.yaml');
 writeFileSync(
   config,
-  `apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-localAPIEndpoint:
-  advertiseAddress: ${IP}
-  bindPort: 6443
-nodeRegistration:
-  name: ${NODE}
-  criSocket: ${CRI_SOCKET}
-  ignorePreflightErrors: [all]
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-kubernetesVersion: ${c.version}
-networking:
-  serviceSubnet: 198.51.100.0/24
-  podSubnet: ${POD_SUBNET}
----
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-conntrack:
-  maxPerCore: 0
-`,
+  nodeConfig({
+    name: NODE,
+    ip: IP,
+    version: c.version,
+    nodeRegistration: '  ignorePreflightErrors: [all]\n',
+    podSubnet: POD_SUBNET,
+    documents: ['apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nconntrack:\n  maxPerCore: 0\n'],
+  }),
 );
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: probe
-  namespace: default
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: probe}
-  template:
-    metadata:
-      labels: {app: probe}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: probe
-        image: ${PROBE_IMAGE}
-        imagePullPolicy: Never
-`;
+const DEPLOYMENT = probeWorkload(PROBE_IMAGE);
 const CONFLIST = bridgeConflist(POD_SUBNET);
 
 const median = (xs) => {

@@ -17,8 +17,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { imageFor, requireRealTier } from './components.js';
+import { jsonLines, resultOf } from './events.js';
 import { hostSnapshot, type HostSnapshot } from './host-state.js';
-import { RealNode, nodeConfig, sweepStaleNodes, type ExecResult } from './node.js';
+import { RealNode, nodeConfig, probeWorkload, sweepStaleNodes, type ExecResult } from './node.js';
 
 const NODE = 'kb-ci';
 const IP = '192.0.2.10';
@@ -28,33 +29,6 @@ const DEFAULT_POD_SUBNET = /^10\.244\.\d{1,3}\.\d{1,3}$/;
 const CONFLIST = '/etc/cni/net.d/10-kubeboot-bridge.conflist';
 const IPAM_DIR = '/var/lib/cni/networks/kubeboot';
 const INIT_FLAGS = ['--pod-network', 'bridge', '--single-node', '--wait-for', 'node,dns,workloads', '--output', 'json'];
-
-interface JsonEvent {
-  type: string;
-  status?: string;
-  target?: string;
-  message?: string;
-  data?: Record<string, unknown>;
-}
-
-function jsonLines(r: ExecResult): JsonEvent[] {
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as JsonEvent;
-      } catch {
-        throw new Error(`stdout line ${i + 1} is not JSON: ${l}`);
-      }
-    });
-}
-
-function resultOf(r: ExecResult): Record<string, unknown> {
-  const ev = jsonLines(r).filter((e) => e.type === 'result');
-  assert.equal(ev.length, 1, `one result event\n${r.stdout}`);
-  return (ev[0] as JsonEvent).data ?? {};
-}
 
 type Condition = { type: string; status: string; reason?: string; message?: string };
 interface Pod {
@@ -74,42 +48,8 @@ interface Deployment {
 
 const podReady = (p: Pod) => p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
-/** The probe workload: a Deployment of the probe image (never pulled: the node has it) and a Service in front of it. */
-const PROBE_OBJECTS = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: probe
-  namespace: default
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: probe}
-  template:
-    metadata:
-      labels: {app: probe}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: probe
-        image: ${PROBE_IMAGE}
-        imagePullPolicy: Never
-        ports:
-        - containerPort: 8080
-        readinessProbe:
-          httpGet: {path: /, port: 8080}
-          periodSeconds: 1
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: probe
-  namespace: default
-spec:
-  selector: {app: probe}
-  ports:
-  - port: 80
-    targetPort: 8080
-`;
+/** The probe workload: a Deployment of the probe image, Ready once it serves, and a Service in front of it. */
+const PROBE_OBJECTS = probeWorkload(PROBE_IMAGE, { readiness: true, service: true });
 
 describe('a test cluster for CI from kubeboot init (issue 12)', { timeout: 45 * 60_000 }, () => {
   it('one node: init with the pod network, workloads through DNS and Services, status, reset, init again', async (t) => {

@@ -16,39 +16,12 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { requireRealTier } from './components.js';
 import { RealNode, nodeConfig, sweepStaleNodes, type ExecResult } from './node.js';
+import { jsonLines, resultOf } from './events.js';
 import { hostSnapshot, type HostSnapshot } from './host-state.js';
 
 const NODE = 'kb-real';
 const IP = '192.0.2.10';
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
-
-interface JsonEvent {
-  type: string;
-  status?: string;
-  message?: string;
-  path?: string;
-  exitCode?: number;
-  data?: Record<string, unknown>;
-}
-
-function jsonLines(r: ExecResult): JsonEvent[] {
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as JsonEvent;
-      } catch {
-        throw new Error(`stdout line ${i + 1} is not JSON: ${l}`);
-      }
-    });
-}
-
-function resultOf(r: ExecResult): Record<string, unknown> {
-  const ev = jsonLines(r).filter((e) => e.type === 'result');
-  assert.equal(ev.length, 1, `one result event\n${r.stdout}`);
-  return (ev[0] as JsonEvent).data ?? {};
-}
 
 interface PodStatus {
   metadata: { name: string; uid: string; annotations?: Record<string, string> };

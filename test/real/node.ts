@@ -244,6 +244,55 @@ ${podSubnet ? `  podSubnet: ${podSubnet}\n` : ''}  dnsDomain: cluster.local
 ${(o.documents ?? []).map((d) => `---\n${d}`).join('')}`;
 }
 
+/**
+ * The probe workload of the real tier: a Deployment `default/probe` of the probe image (never pulled: the node has
+ * it), optionally Ready only once it serves (a readiness probe on its port 8080), and a Service `probe` (port 80)
+ * in front of it.
+ */
+export function probeWorkload(image: string, o: { readonly readiness?: boolean; readonly service?: boolean } = {}): string {
+  const readiness = o.readiness
+    ? `        ports:
+        - containerPort: 8080
+        readinessProbe:
+          httpGet: {path: /, port: 8080}
+          periodSeconds: 1
+`
+    : '';
+  const service = o.service
+    ? `---
+apiVersion: v1
+kind: Service
+metadata:
+  name: probe
+  namespace: default
+spec:
+  selector: {app: probe}
+  ports:
+  - port: 80
+    targetPort: 8080
+`
+    : '';
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: probe
+  namespace: default
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: probe}
+  template:
+    metadata:
+      labels: {app: probe}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: probe
+        image: ${image}
+        imagePullPolicy: Never
+${readiness}${service}`;
+}
+
 export class RealNode {
   readonly timings: Record<string, number> = {};
   private stopped = false;
