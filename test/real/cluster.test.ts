@@ -123,6 +123,7 @@ describe('a test cluster for CI from kubeboot init (issue 12)', { timeout: 45 * 
     );
     t.diagnostic(`node start ${node.timings.startMs} ms, image import ${node.timings.importMs} ms (${images.length} images)`);
 
+    let joinToken = '';
     const init = async (round: string) => {
       const t0 = Date.now();
       const r = await node.kubeboot(['init', '--config', config, ...INIT_FLAGS]);
@@ -141,6 +142,9 @@ describe('a test cluster for CI from kubeboot init (issue 12)', { timeout: 45 * 
       const ran = res.phasesRun as string[];
       for (const p of ['pod-network', 'wait-cluster']) assert.ok(ran.some((x) => x === p || x.startsWith(`${p}/`)), `phase ${p} ran: ${ran.join(', ')}`);
       assert.ok(existsSync(node.hostPath(CONFLIST)), `${CONFLIST} written`);
+      const join = (res.join as { token: string; endpoint: string }[] | undefined)?.[0];
+      assert.ok(join && /^[a-z0-9]{6}\.[a-z0-9]{16}$/.test(join.token), `the result names the join token: ${JSON.stringify(res.join)}`);
+      joinToken = join.token;
       return ms;
     };
 
@@ -213,6 +217,39 @@ describe('a test cluster for CI from kubeboot init (issue 12)', { timeout: 45 * 
       assert.ok(report.addresses?.includes(apiServiceIP), `resolved to the kubernetes Service ${apiServiceIP}: ${JSON.stringify(report.addresses)}`);
       assert.equal(report.version, components.version);
       assert.equal(report.error, undefined);
+    });
+
+    await step('c2. cluster-info is readable anonymously; a real kubectl with the bootstrap token posts a node CSR, which the controller-manager approves', async () => {
+      // anonymous: no client certificate, no token (what a joining node's discovery does)
+      // (-k: a joining node checks the CA against the discovery hash; here the point is that no credential is needed)
+      const info = await node.exec('curl', ['-sSk', '--max-time', '15', '-o', '-', '-w', '\n%{http_code}', `https://${IP}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info`], { timeoutMs: 30_000 });
+      assert.equal(info.code, 0, show(info));
+      const cut = info.stdout.lastIndexOf('\n');
+      assert.equal(info.stdout.slice(cut + 1), '200', info.stdout);
+      const cm = JSON.parse(info.stdout.slice(0, cut)) as { data?: Record<string, string> };
+      assert.match(cm.data?.kubeconfig ?? '', /certificate-authority-data: \S+/);
+      assert.match(cm.data?.kubeconfig ?? '', new RegExp(`server: https://${IP.replace(/\./g, '\\.')}:6443`));
+      // the bootstrap token: a kubelet-client CSR, as the kubelet's TLS bootstrap posts it
+      const dir = '/tmp/csr';
+      const gen = await node.exec('sh', ['-c', `mkdir -p ${dir} && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/O=system:nodes/CN=system:node:kb-joiner" -keyout ${dir}/k.pem -out ${dir}/r.pem 2>/dev/null && base64 -w0 ${dir}/r.pem`]);
+      assert.equal(gen.code, 0, show(gen));
+      const csr = JSON.stringify({
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name: 'kb-joiner-csr' },
+        spec: { request: gen.stdout.trim(), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
+      });
+      const post = await node.exec('sh', [
+        '-c',
+        `printf '%s' '${csr}' | kubectl --kubeconfig=/dev/null --server=https://${IP}:6443 --insecure-skip-tls-verify --token=${joinToken} create -f - -o jsonpath='{.spec.username}'`,
+      ]);
+      assert.equal(post.code, 0, show(post));
+      assert.match(post.stdout, /^system:bootstrap:[a-z0-9]{6}$/, 'the CSR was posted as the bootstrap token');
+      const approved = await until('the CSR approved by the controller-manager (kubeadm:node-autoapprove-bootstrap)', 60_000, async () => {
+        const c = await node.kubectlJson<{ status?: { conditions?: { type: string }[]; certificate?: string } }>(['get', 'csr', 'kb-joiner-csr']);
+        return c.status?.conditions?.some((x) => x.type === 'Approved') && c.status.certificate ? c : undefined;
+      });
+      assert.ok(approved.status?.certificate, 'signed');
     });
 
     await step('d. kubeboot status -o json: exit 0, healthy, CoreDNS installed and ready', async () => {
