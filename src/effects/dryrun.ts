@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { OperationError } from '../errors.js';
 import { RealEffects, atomicWrite, mapPath } from './real.js';
 import type { Effects, ExecOptions, ExecResult, FileInfo, HttpRequest, HttpResponse, WriteStatus } from './types.js';
 
@@ -34,8 +35,21 @@ export class DryRunEffects implements Effects {
 
   constructor(sourceRoot = '', dir?: string) {
     this.source = new RealEffects(sourceRoot);
-    this.dir = dir ?? mkdtempSync(path.join(tmpdir(), 'kubeboot-init-dryrun-'));
+    this.dir = dir ?? DryRunEffects.makeDir();
     this.describe = `dry-run ${this.dir}`;
+  }
+  /** The run's directory under the OS temp dir ($TMPDIR); one that cannot be made is the user's to fix, said so. */
+  private static makeDir(): string {
+    const parent = tmpdir();
+    try {
+      return mkdtempSync(path.join(parent, 'kubeboot-init-dryrun-'));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
+      throw new OperationError(`cannot make the dry run's directory in ${parent} (${why})`, {
+        hint: 'a dry run writes its files into a new directory under the temp dir: set TMPDIR to a directory you can write',
+      });
+    }
   }
   realPath(hostPath: string): string {
     return mapPath(this.dir, hostPath);

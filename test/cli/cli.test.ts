@@ -279,6 +279,17 @@ describe('kubeboot CLI', () => {
     assert.equal(bad.code, 3);
   });
 
+  it('a dry run whose temp dir cannot be used says so and what to set (exit 1, no stack trace), before anything runs', async (t) => {
+    const dir = tempDir(t);
+    const missing = path.join(dir, 'no-such-dir');
+    const r = await runCli(['init', '--dry-run'], { env: cleanEnv({ TMPDIR: missing }), cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr.split('\n')[0], `error: cannot make the dry run's directory in ${missing} (it does not exist)`);
+    assert.match(r.stderr, /^hint: .*set TMPDIR to a directory you can write/m);
+    assert.doesNotMatch(r.stderr, /\n\s+at |a bug in kubeboot/);
+    assert.deepEqual(readdirSync(dir), [], 'nothing written');
+  });
+
   it('--output json on an error prints one JSON error event with the exit code', async (t) => {
     const r = await runCli(['init', '--output', 'json', '--root', tempDir(t), '--config', '/nope.yaml']);
     assert.equal(r.code, 3);
@@ -337,7 +348,8 @@ describe('kubeboot CLI', () => {
       return ['init', '--dry-run', '--config', cfg];
     });
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /\[dryrun\] Writing files into "\/tmp\/kubeboot-init-dryrun-/);
+    // under the temp dir (the tests pass their own TMPDIR)
+    assert.match(r.out, /\[dryrun\] Writing files into "\/tmp\/(kubeboot-tests-[^/"]+\/)?kubeboot-init-dryrun-/);
     assert.match(r.out, /\[dryrun\] Would write file "\/etc\/kubernetes\/manifests\/kube-apiserver.yaml" \(mode 0600\)/);
     assert.doesNotMatch(r.out, /PRIVATE KEY/, 'dry-run never prints key material');
     const dir = /Writing files into "([^"]+)"/.exec(r.out)?.[1];

@@ -1,5 +1,5 @@
 /** Temporary directories per test, removed afterwards. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -20,6 +20,8 @@ let processTmp: string | undefined;
 export function processTempDir(): string {
   if (processTmp === undefined) {
     const dir = mkdtempSync(path.join(tmpdir(), `kubeboot-tests-${process.pid}-`));
+    // as /tmp is: the tests also run kubeboot as an unprivileged user
+    chmodSync(dir, 0o1777);
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     processTmp = dir;
   }
