@@ -9,14 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseYaml } from '../../src/render/yaml.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { DIST_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 import { requireTools } from '../helpers/tools.js';
 
@@ -62,10 +61,6 @@ async function etcdctl(args: string[]): Promise<{ code: number; stdout: string; 
 describe('etcd from the rendered manifest (real etcd)', () => {
   it('starts with the manifest command line, is healthy over mTLS, and refuses a client from another CA', async (t) => {
     if (!requireTools(t, 'etcd', 'etcdctl', 'openssl')) return;
-    if (!existsSync(path.join(DIST_ROOT, 'phases', 'certs.js'))) {
-      t.skip('skipped: phases/certs.ts (the certs phase) is not built yet; this test needs `init phase certs all`');
-      return;
-    }
     const work = tempDir(t, 'kubeboot-etcd-it-');
     const root = path.join(work, 'root');
     const [client, peer, metrics] = (await distinctFreePorts(3)) as [number, number, number];
