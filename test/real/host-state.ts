@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
+import { nodeAlive } from './node.js';
 
 /** host paths a node writes in its own namespace; the host's must not change */
 export const GUARDED_PATHS = [
@@ -67,16 +68,6 @@ function describePath(p: string, depth = 0): string {
   return 'other';
 }
 
-/** Whether a test node's directory belongs to a node that runs now (its unshare process is alive). */
-function liveNode(dir: string): boolean {
-  try {
-    const pid = Number(readFileSync(path.join(dir, 'unshare.pid'), 'utf8').trim());
-    return pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('unshare');
-  } catch {
-    return false;
-  }
-}
-
 export function hostSnapshot(): HostSnapshot {
   const paths: Record<string, string> = {};
   for (const p of GUARDED_PATHS) paths[p] = describePath(p);
@@ -97,7 +88,7 @@ export function hostSnapshot(): HostSnapshot {
     try {
       for (const n of readdirSync(path.join('/sys/fs/cgroup', h))) {
         // another test's node that runs now (a test file run beside this one) is not this test's to account for
-        if (n.startsWith('kubeboot-real-') && liveNode(`/tmp/${n}`)) continue;
+        if (n.startsWith('kubeboot-real-') && nodeAlive(`/tmp/${n}`)) continue;
         if (n.startsWith('kubeboot-real-') || n.startsWith('kubepods')) cgroups.push(`${h}/${n}`);
       }
     } catch {

@@ -165,7 +165,7 @@ function removeCgroupTree(dir: string): string[] {
 }
 
 /** Whether the node whose directory is `dir` still runs (its unshare process is alive). */
-function nodeAlive(dir: string): boolean {
+export function nodeAlive(dir: string): boolean {
   try {
     const pid = Number(readFileSync(path.join(dir, 'unshare.pid'), 'utf8').trim());
     return pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('unshare');
