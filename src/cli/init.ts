@@ -183,6 +183,14 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
       : `${written.length} file(s) written, ${unchanged.length} unchanged${objectsText}`,
   );
   const joins = ctx.slots.get(JOIN) ?? [];
+  // where the time went: since this process started, and how much of it was waiting on the node or on key generation
+  const away = fx.away.report();
+  const totalMs = Math.round(performance.now());
+  const timings = { totalMs, ownMs: Math.max(0, totalMs - away.waitedMs), waitedMs: away.waitedMs, waitedForNodeMs: away.byKind.node, waitedForKeysMs: away.byKind.keys };
+  if (g.verbose) {
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    out.log('init', `Took ${s(totalMs)}: ${s(timings.ownMs)} kubeboot's own work, ${s(away.byKind.node)} waiting for the node, ${s(away.byKind.keys)} waiting for key generation (overlapping waits count once)`);
+  }
   out.emit({
     type: 'result',
     command: filter ? `init phase ${filter}` : 'init',
@@ -198,6 +206,7 @@ export async function runInitCommand(cmd: Command, filter: string | undefined): 
       files: files.map((f) => ({ path: f.path, mode: `0${f.mode.toString(8)}`, status: f.status })),
       objects: Object.fromEntries(tally),
       kubeconfig: `${loaded.spec.paths.kubernetesDir}/admin.conf`,
+      timings,
       // the join commands' parts and the tokens (the certificate key, which decrypts the uploaded CA keys, is not here)
       ...(joins.length > 0
         ? {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { OperationError } from '../errors.js';
 import { RealEffects, atomicWrite, mapPath } from './real.js';
 import type { Effects, ExecOptions, ExecResult, FileInfo, HttpRequest, HttpResponse, WriteStatus } from './types.js';
+import type { AwayClock } from '../util/away.js';
 
 export interface DryRunRecord {
   readonly action: 'write' | 'mkdir' | 'remove' | 'rename' | 'exec' | 'http' | 'wait';
@@ -155,6 +156,9 @@ export class DryRunEffects implements Effects {
   }
   resolveName(server: string, name: string, timeoutMs: number): Promise<readonly string[]> {
     return this.source.resolveName(server, name, timeoutMs);
+  }
+  get away(): AwayClock {
+    return this.source.away;
   }
   async waitForNode<T>(description: string, _wait: () => Promise<T>): Promise<T | undefined> {
     this.records.push({ action: 'wait', detail: description });

@@ -5,6 +5,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { AwayClock } from '../util/away.js';
 import type {
   Effects,
   ExecOptions,
@@ -273,6 +274,7 @@ export async function runCommand(command: string, args: readonly string[], opts:
 /** The real effects: the host, or every path under `root` when --root is given. */
 export class RealEffects implements Effects {
   readonly describe: string;
+  readonly away = new AwayClock();
   constructor(readonly root: string = '') {
     this.describe = root === '' ? 'host' : `root ${root}`;
   }
@@ -362,7 +364,7 @@ export class RealEffects implements Effects {
     return new Date();
   }
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    await delay(ms, undefined, signal ? { signal } : undefined);
+    await this.away.time('node', () => delay(ms, undefined, signal ? { signal } : undefined));
   }
   async resolveName(server: string, name: string, timeoutMs: number): Promise<readonly string[]> {
     const { Resolver } = await import('node:dns/promises');
@@ -373,6 +375,6 @@ export class RealEffects implements Effects {
     return [...a, ...aaaa];
   }
   waitForNode<T>(_description: string, wait: () => Promise<T>): Promise<T | undefined> {
-    return wait();
+    return this.away.time('node', wait);
   }
 }

@@ -3,6 +3,8 @@
  * never import fs, execa or https; they get an Effects value. Every path given to Effects is a *host*
  * path (/etc/kubernetes/...); an implementation maps it under --root (or a dry-run directory).
  */
+import type { AwayClock } from '../util/away.js';
+
 export type WriteStatus = 'written' | 'unchanged';
 
 export interface ExecResult {
@@ -103,6 +105,9 @@ export interface Effects {
    * `description` and returns undefined at once, so that no step needs to ask whether it is a dry run.
    */
   waitForNode<T>(description: string, wait: () => Promise<T>): Promise<T | undefined>;
+
+  /** Time this run spent waiting on the node (waitForNode, sleep) and on key generation; see util/away.ts. */
+  readonly away: AwayClock;
 
   /** The A and AAAA answers of one DNS server (an address) for a name; rejects when it does not answer in time. */
   resolveName(server: string, name: string, timeoutMs: number): Promise<readonly string[]>;

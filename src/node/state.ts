@@ -9,6 +9,7 @@ import type { ClusterSpec } from '../config/spec.js';
 import type { Effects, WriteStatus } from '../effects/types.js';
 import { PreflightError } from '../errors.js';
 import { toYamlDocuments } from '../render/yaml.js';
+import type { AwayClock } from '../util/away.js';
 
 export const STATE_DIR = '/etc/kubernetes/kubeboot';
 export const RECORDED_CONFIG = `${STATE_DIR}/config.yaml`;
@@ -191,6 +192,9 @@ export class LedgerTrackingEffects implements Effects {
   }
   waitForNode<T>(description: string, wait: () => Promise<T>): Promise<T | undefined> {
     return this.inner.waitForNode(description, wait);
+  }
+  get away(): AwayClock {
+    return this.inner.away;
   }
 }
 

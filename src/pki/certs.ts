@@ -33,7 +33,7 @@ export function pkiStart(ctx: PkiEnv): Date {
 export function keyPool(ctx: PkiEnv): KeyPool {
   let pool = ctx.slots.get(KEY_POOL);
   if (!pool) {
-    pool = new KeyPool(ctx.spec.encryptionAlgorithm);
+    pool = new KeyPool(ctx.spec.encryptionAlgorithm, ctx.fx.away);
     ctx.slots.set(KEY_POOL, pool);
   }
   return pool;

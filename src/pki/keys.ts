@@ -6,6 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import type { EncryptionAlgorithm } from '../config/spec.js';
+import type { AwayClock } from '../util/away.js';
 
 export interface KeyPair {
   readonly algorithm: EncryptionAlgorithm;
@@ -75,28 +76,36 @@ export function describeKey(key: KeyObject): string {
   return key.asymmetricKeyType ?? 'unknown';
 }
 
-/** Keys started ahead of time, taken by name; a name never started is generated on demand. */
+/**
+ * Keys started ahead of time, taken by name; a name never started is generated on demand. With an AwayClock, the time
+ * a caller spends blocked on a key that is not ready yet counts as waiting for key generation.
+ */
 export class KeyPool {
-  private readonly pending = new Map<string, Promise<KeyPair>>();
-  constructor(private readonly algorithm: EncryptionAlgorithm) {}
+  private readonly pending = new Map<string, { key: Promise<KeyPair>; ready: boolean }>();
+  constructor(
+    private readonly algorithm: EncryptionAlgorithm,
+    private readonly away?: AwayClock,
+  ) {}
 
   /** Starts generation for each name not already started. */
   prestart(names: readonly string[]): void {
     for (const n of names) {
       if (this.pending.has(n)) continue;
-      const p = generateKey(this.algorithm);
-      p.catch(() => undefined); // surfaced by take(); never an unhandled rejection
-      this.pending.set(n, p);
+      const entry = { key: generateKey(this.algorithm), ready: false };
+      entry.key.then(
+        () => (entry.ready = true),
+        () => (entry.ready = true), // surfaced by take(); never an unhandled rejection
+      );
+      this.pending.set(n, entry);
     }
   }
 
   /** The key for `name` (each prestarted key is handed out once). */
   take(name: string): Promise<KeyPair> {
     const p = this.pending.get(name);
-    if (p) {
-      this.pending.delete(name);
-      return p;
-    }
-    return generateKey(this.algorithm);
+    this.pending.delete(name);
+    if (p?.ready) return p.key;
+    const key = p?.key ?? generateKey(this.algorithm);
+    return this.away ? this.away.time('keys', () => key) : key;
   }
 }

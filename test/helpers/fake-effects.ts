@@ -3,11 +3,13 @@
  * command the test did not expect.
  */
 import type { Effects, ExecOptions, ExecResult, FileInfo, HttpRequest, HttpResponse, WriteStatus } from '../../src/effects/types.js';
+import { AwayClock } from '../../src/util/away.js';
 
 export type ExecHandler = (args: readonly string[], opts?: ExecOptions) => ExecResult | Promise<ExecResult>;
 export type HttpHandler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
 
 export class FakeEffects implements Effects {
+  readonly away = new AwayClock();
   readonly describe = 'fake';
   readonly files = new Map<string, { data: Buffer; mode: number }>();
   readonly dirs = new Map<string, number>();
