@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 
-/** The Kubernetes version every oracle configuration pins; test/real/tools/k8s/go.mod builds this kubeadm. */
+/** The Kubernetes version every oracle configuration pins; test/real/tools/go.mod builds this kubeadm. */
 export const K8S_VERSION = 'v1.36.5';
 
 export const BUILD_COMMAND = 'bash test/real/build.sh';

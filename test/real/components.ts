@@ -31,11 +31,11 @@ export interface Components {
   readonly kubeadmImages: readonly string[];
 }
 
-/** The Kubernetes version pinned by test/real/tools/k8s/go.mod. */
+/** The Kubernetes version pinned by test/real/tools/go.mod. */
 export function pinnedVersion(): string {
-  const gomod = readFileSync(path.join(REPO_ROOT, 'test/real/tools/k8s/go.mod'), 'utf8');
-  const m = /^\s*(?:require\s+)?k8s\.io\/kubernetes\s+(v\d+\.\d+\.\d+)\s*$/m.exec(gomod);
-  if (!m?.[1]) throw new Error('test/real/tools/k8s/go.mod does not pin k8s.io/kubernetes');
+  const gomod = readFileSync(path.join(REPO_ROOT, 'test/real/tools/go.mod'), 'utf8');
+  const m = /^\s*(?:require\s+)?k8s\.io\/kubernetes\s+(v\d+\.\d+\.\d+)\s*(?:\/\/.*)?$/m.exec(gomod);
+  if (!m?.[1]) throw new Error('test/real/tools/go.mod does not pin k8s.io/kubernetes');
   return m[1];
 }
 
