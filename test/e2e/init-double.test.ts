@@ -132,6 +132,12 @@ describe('init against the test double', () => {
       assert.ok(ev.some((e) => e.type === 'wait' && e.target === p && e.status === 'ready'), `ready for ${p}`);
     }
     assert.ok(ev.some((e) => e.type === 'wait' && e.target === 'cluster-admins' && e.data?.how === 'exists'));
+    // where the time went: the wait on the node is counted, and own work + waiting add up to the whole
+    const tm = ev.find((e) => e.type === 'result')?.data?.timings as Record<string, number> | undefined;
+    assert.ok(tm, `the result has timings: ${j.stdout.slice(-500)}`);
+    assert.ok(tm.waitedForNodeMs! > 0 && tm.waitedMs! >= tm.waitedForNodeMs!, JSON.stringify(tm));
+    assert.equal(tm.ownMs, tm.totalMs! - tm.waitedMs!, JSON.stringify(tm));
+    assert.equal(tm.waitedForKeysMs, 0, 'this phase makes no keys');
   });
 
   it('crash-loop: exit 4 naming the pod, its restarts, exit code and reason, and the container logs (crictl)', async (t) => {
