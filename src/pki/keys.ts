@@ -5,6 +5,7 @@
  * A KeyPool starts every key a run needs at once so that they are generated in parallel.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { EncryptionAlgorithm } from '../config/spec.js';
 import type { AwayClock } from '../util/away.js';
 
@@ -77,35 +78,96 @@ export function describeKey(key: KeyObject): string {
 }
 
 /**
- * Keys started ahead of time, taken by name; a name never started is generated on demand. With an AwayClock, the time
- * a caller spends blocked on a key that is not ready yet counts as waiting for key generation.
+ * How many keys generate at once. Node generates a key on its libuv threadpool (UV_THREADPOOL_SIZE threads, 4 by
+ * default), the pool every file operation also runs on: with all 4 threads on keys, the phases' reads and writes
+ * queue behind them (measured on a 2-core machine: the ca sub-phase waited 0.86 s for its own file checks while 11
+ * keys were generating). So at most one key per core, and always at least one thread left for files.
+ */
+export function keyConcurrency(env: NodeJS.ProcessEnv = process.env, cores: number = availableParallelism()): number {
+  const pool = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10);
+  const threads = Number.isInteger(pool) && pool > 0 ? pool : 4;
+  return Math.max(1, Math.min(cores, threads - 1));
+}
+
+interface Entry {
+  readonly name: string;
+  readonly key: Promise<KeyPair>;
+  start(): void;
+  started: boolean;
+  ready: boolean;
+}
+
+/**
+ * Keys started ahead of time, taken by name; a name never started is generated on demand. At most `concurrency`
+ * generate at once, in the order they were asked for; taking a key that has not started yet starts it at once. With
+ * an AwayClock, the time a caller spends blocked on a key that is not ready yet counts as waiting for key generation.
  */
 export class KeyPool {
-  private readonly pending = new Map<string, { key: Promise<KeyPair>; ready: boolean }>();
+  private readonly pending = new Map<string, Entry>();
+  private readonly queue: Entry[] = [];
+  private running = 0;
   constructor(
     private readonly algorithm: EncryptionAlgorithm,
     private readonly away?: AwayClock,
+    private readonly concurrency: number = keyConcurrency(),
   ) {}
 
-  /** Starts generation for each name not already started. */
+  /** Queues generation for each name not already asked for. */
   prestart(names: readonly string[]): void {
-    for (const n of names) {
-      if (this.pending.has(n)) continue;
-      const entry = { key: generateKey(this.algorithm), ready: false };
-      entry.key.then(
-        () => (entry.ready = true),
-        () => (entry.ready = true), // surfaced by take(); never an unhandled rejection
-      );
-      this.pending.set(n, entry);
+    for (const name of names) {
+      if (this.pending.has(name)) continue;
+      const entry = this.entry(name);
+      this.pending.set(name, entry);
+      this.queue.push(entry);
     }
+    this.pump();
   }
 
   /** The key for `name` (each prestarted key is handed out once). */
   take(name: string): Promise<KeyPair> {
-    const p = this.pending.get(name);
+    const e = this.pending.get(name) ?? this.entry(name);
     this.pending.delete(name);
-    if (p?.ready) return p.key;
-    const key = p?.key ?? generateKey(this.algorithm);
-    return this.away ? this.away.time('keys', () => key) : key;
+    if (e.ready) return e.key;
+    if (!e.started) {
+      const i = this.queue.indexOf(e);
+      if (i >= 0) this.queue.splice(i, 1);
+      e.start(); // a caller waits on it: it goes ahead of the queue
+    }
+    return this.away ? this.away.time('keys', () => e.key) : e.key;
+  }
+
+  /** Number of keys generating now (tests). */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  private entry(name: string): Entry {
+    let settle!: (p: Promise<KeyPair>) => void;
+    const key = new Promise<KeyPair>((resolve) => (settle = resolve));
+    key.catch(() => undefined); // a key never taken that fails: not an unhandled rejection (take() surfaces it)
+    const e: Entry = {
+      name,
+      key,
+      started: false,
+      ready: false,
+      start: () => {
+        if (e.started) return;
+        e.started = true;
+        this.running++;
+        const p = generateKey(this.algorithm);
+        settle(p);
+        const done = () => {
+          e.ready = true;
+          this.running--;
+          this.pump();
+        };
+        p.then(done, done); // a rejection is surfaced by take(); never unhandled
+      },
+    };
+    return e;
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0) this.queue.shift()?.start();
   }
 }

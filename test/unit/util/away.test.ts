@@ -83,3 +83,25 @@ describe('KeyPool and the clock', () => {
     assert.ok(c.report().byKind.keys > 0, 'an on-demand RSA-4096 key is waited for');
   });
 });
+
+describe('KeyPool concurrency (the libuv threadpool is shared with file operations)', () => {
+  it('keyConcurrency: one key per core, at least one pool thread left, at least one key', async () => {
+    const { keyConcurrency } = await import('../../../src/pki/keys.js');
+    assert.equal(keyConcurrency({}, 2), 2);
+    assert.equal(keyConcurrency({}, 16), 3, 'the default pool of 4 threads keeps one for files');
+    assert.equal(keyConcurrency({ UV_THREADPOOL_SIZE: '16' }, 8), 8);
+    assert.equal(keyConcurrency({ UV_THREADPOOL_SIZE: '1' }, 8), 1);
+    assert.equal(keyConcurrency({ UV_THREADPOOL_SIZE: 'x' }, 1), 1);
+  });
+
+  it('generates at most `concurrency` keys at once, in order, and a taken key jumps the queue', async () => {
+    const pool = new KeyPool('ECDSA-P256', undefined, 2);
+    pool.prestart(['a', 'b', 'c', 'd', 'e']);
+    assert.equal(pool.inFlight, 2, 'two of five started');
+    const e = pool.take('e'); // asked for: starts at once, beyond the limit
+    assert.equal(pool.inFlight, 3);
+    const keys = await Promise.all([e, pool.take('a'), pool.take('b'), pool.take('c'), pool.take('d')]);
+    assert.equal(new Set(keys.map((k) => k.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'))).size, 5, 'five different keys');
+    assert.equal(pool.inFlight, 0);
+  });
+});
