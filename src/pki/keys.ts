@@ -2,7 +2,7 @@
  * Private keys with Node's native (threaded) key generation: RSA 2048/3072/4096 and ECDSA P-256/P-384 (kubeadm's
  * encryptionAlgorithm). RSA keys are written as PKCS#1 ("RSA PRIVATE KEY"), ECDSA keys as SEC1 ("EC PRIVATE KEY"),
  * public keys as PKIX ("PUBLIC KEY"), as kubeadm's keyutil does.
- * A KeyPool starts every key a run needs at once so that they are generated in parallel.
+ * A KeyPool queues every key a run needs ahead of time and generates them in parallel, at most one per core.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
