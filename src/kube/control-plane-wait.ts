@@ -10,7 +10,7 @@ import { ApiClient, ensureClusterAdmins, statusMessage, CLUSTER_ADMINS } from '.
 import { crictlHints, inspectContainer, type RuntimeContainer } from './crictl.js';
 import type { ComponentEndpoint } from './endpoints.js';
 import { crashingContainers, describePod, isPodDone, missingPod, podChanges, viewPod, type PodView } from './mirror-pods.js';
-import { Nudger, poll, type PollResult, type ProbeOutcome } from './wait.js';
+import { Nudger, poll, requestTimeout, type PollResult, type ProbeOutcome } from './wait.js';
 
 /**
  * Health endpoints are polled every 100 ms (kubeadm: 500 ms). The pod list is read every 50 ms while pods are missing
@@ -89,7 +89,7 @@ export function httpError(url: string, err: unknown): string {
 /** One GET of a health endpoint (at most 2 s, less when less remains); 200 is healthy. `kubeboot status` makes the same probe. */
 export async function healthProbe(fx: Effects, url: string, insecure: boolean, remainingMs: number): Promise<ProbeOutcome> {
   try {
-    const r = await fx.http({ url, insecure, timeoutMs: Math.max(50, Math.min(2000, remainingMs)) });
+    const r = await fx.http({ url, insecure, timeoutMs: requestTimeout(remainingMs, 2000) });
     if (r.status === 200) return { ok: true };
     return { ok: false, error: `${url} returned status ${r.status}${r.body.trim() ? `: ${r.body.trim().slice(0, 200)}` : ''}` };
   } catch (err) {
@@ -205,7 +205,7 @@ export async function waitForControlPlane(fx: Effects, plan: WaitPlan, sink: Wai
       }
     };
     const probe = async (remainingMs: number) => {
-      const t = Math.max(50, Math.min(2000, remainingMs));
+      const t = requestTimeout(remainingMs, 2000);
       if (!bindingReady) {
         let r;
         try {

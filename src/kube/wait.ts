@@ -51,6 +51,19 @@ export function maxAttempts(timeoutMs: number, intervalMs: number): number {
   return Math.max(1, Math.ceil(timeoutMs / Math.max(1, intervalMs)) + 1);
 }
 
+/**
+ * The least time one request of a probe is given. A poll's last look comes at its deadline, with next to nothing
+ * left of the wait; a request cut to that would fail with its own timeout, and "timed out after 1 ms" would become
+ * the wait's last word in place of what the target showed (a crash, a status). So a wait can run over its timeout by
+ * up to this much, once.
+ */
+export const LAST_LOOK_MS = 1000;
+
+/** The timeout of one request made by a probe: what remains of the wait, at most `capMs`, at least LAST_LOOK_MS. */
+export function requestTimeout(remainingMs: number, capMs: number): number {
+  return Math.min(capMs, Math.max(LAST_LOOK_MS, remainingMs));
+}
+
 /** Nudged polls may try more often than once per interval; this still bounds them. */
 const NUDGE_ALLOWANCE = 64;
 

@@ -17,7 +17,7 @@
  */
 import { WaitTimeoutError, errorMessage } from '../errors.js';
 import type { ApiClient } from '../kube/api.js';
-import { poll } from '../kube/wait.js';
+import { poll, requestTimeout } from '../kube/wait.js';
 import { formatDuration } from '../util/duration.js';
 import type { InitContext } from './context.js';
 import { kubeletNodeName } from './names.js';
@@ -29,15 +29,6 @@ export type ClusterWaitTarget = (typeof CLUSTER_WAIT_TARGETS)[number];
 export const PROBE_POD = { namespace: 'default', name: 'kubeboot-workload-check' } as const;
 
 const INTERVAL_MS = 250;
-/**
- * The least time one request of a wait gets, however little of the wait is left: the attempt at the deadline must get
- * a real answer, or its "timed out after 1 ms" would replace the reason the target was not ready (a wait may run over
- * its timeout by this much, as the control-plane wait does by its 50 ms).
- */
-export const MIN_REQUEST_MS = 1000;
-
-/** A request's timeout: what is left of the wait, at most `capMs`, at least MIN_REQUEST_MS. */
-const requestMs = (remainingMs: number, capMs: number) => Math.max(MIN_REQUEST_MS, Math.min(capMs, remainingMs));
 
 type Condition = { type?: string; status?: string; reason?: string; message?: string };
 
@@ -112,7 +103,7 @@ export function probePod(pauseImage: string): Record<string, unknown> {
 }
 
 async function getJson<T>(client: ApiClient, path: string, timeoutMs: number): Promise<{ status: number; body: T | undefined }> {
-  const r = await client.get<T>(path, requestMs(timeoutMs, 5000));
+  const r = await client.get<T>(path, requestTimeout(timeoutMs, 5000));
   return { status: r.status, body: r.body };
 }
 
@@ -201,7 +192,7 @@ async function waitForWorkloads(ctx: InitContext, client: ApiClient, timeoutMs: 
   await waitUntil(ctx, 'workloads', timeoutMs, async (rem) => {
     const cur = await getJson<PodBody & { metadata?: { deletionTimestamp?: string } }>(client, podPath, rem);
     if (cur.status === 404) {
-      const c = await client.create(`/api/v1/namespaces/${PROBE_POD.namespace}/pods`, probePod(pause), requestMs(rem, 5000));
+      const c = await client.create(`/api/v1/namespaces/${PROBE_POD.namespace}/pods`, probePod(pause), requestTimeout(rem, 5000));
       if (c.status !== 201 && c.status !== 200 && c.status !== 409) return `creating the pod ${PROBE_POD.namespace}/${PROBE_POD.name}: HTTP ${c.status}`;
       return 'the pod was created';
     }
@@ -226,14 +217,14 @@ async function dnsAndService(ctx: InitContext, client: ApiClient, rem: number): 
   const name = `kubernetes.default.svc.${ctx.spec.networking.dnsDomain}`;
   let answers: readonly string[];
   try {
-    answers = await ctx.fx.resolveName(dnsIP, name, requestMs(rem, 2000));
+    answers = await ctx.fx.resolveName(dnsIP, name, requestTimeout(rem, 2000));
   } catch (err) {
     return `the cluster DNS at ${dnsIP} did not answer ${name}: ${errorMessage(err)}`;
   }
   if (!answers.includes(apiIP)) return `the cluster DNS at ${dnsIP} answered ${name} with ${answers.join(', ') || 'nothing'}, not the kubernetes Service's ${apiIP}`;
   const host = apiIP.includes(':') ? `[${apiIP}]` : apiIP;
   try {
-    const r = await ctx.fx.http({ url: `https://${host}:443/readyz`, insecure: true, timeoutMs: requestMs(rem, 2000) });
+    const r = await ctx.fx.http({ url: `https://${host}:443/readyz`, insecure: true, timeoutMs: requestTimeout(rem, 2000) });
     if (r.status <= 0) return `the kubernetes Service ${apiIP}:443 did not answer`;
   } catch (err) {
     return `the kubernetes Service ${apiIP}:443 (through kube-proxy) did not answer: ${errorMessage(err)}`;

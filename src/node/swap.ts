@@ -36,7 +36,7 @@ import { statusMessage, type ApiClient } from '../kube/api.js';
 import { diagnose, type WaitPlan, type WaitReport, type WaitSink } from '../kube/control-plane-wait.js';
 import { containerState } from '../kube/crictl.js';
 import { missingPod, podChanges, viewPod, describePod, type ContainerView, type PodView } from '../kube/mirror-pods.js';
-import { poll } from '../kube/wait.js';
+import { poll, requestTimeout } from '../kube/wait.js';
 import { backupTimestamp, freeTimestampedDir } from '../util/tmpdirs.js';
 
 export const BACKUP_DIR_PREFIX = 'kubeboot-backup-manifests-';
@@ -61,7 +61,7 @@ export async function readMirrorPod(client: ApiClient, podName: string, timeoutM
   const path = `/api/v1/namespaces/kube-system/pods/${encodeURIComponent(podName)}`;
   let r;
   try {
-    r = await client.request('GET', path, undefined, Math.max(50, Math.min(READ_TIMEOUT_MS, timeoutMs)));
+    r = await client.request('GET', path, undefined, requestTimeout(timeoutMs, READ_TIMEOUT_MS));
   } catch (err) {
     const e = err as { code?: string };
     const msg = errorMessage(err);
@@ -480,7 +480,7 @@ export async function requireKubelet(fx: Effects, healthzUrl: string | undefined
         intervalMs: 100,
         probe: async (rem) => {
           try {
-            const res = await fx.http({ url: healthzUrl, timeoutMs: Math.max(50, Math.min(1000, rem)) });
+            const res = await fx.http({ url: healthzUrl, timeoutMs: requestTimeout(rem, 1000) });
             return res.status === 200 ? { ok: true } : { ok: false, error: `${healthzUrl} returned status ${res.status}` };
           } catch (err) {
             return { ok: false, error: `${healthzUrl}: ${errorMessage(err)}` };
