@@ -150,11 +150,12 @@ describe('init against the test double', () => {
       },
     });
     if (!a) return;
-    const r = await init(a, '--wait-timeout', '3s');
+    // 8 s: long enough for the healthy etcd (spawned at kubelet-start) to be Ready on a loaded machine
+    const r = await init(a, '--wait-timeout', '8s');
     assert.equal(r.code, 4, show(r));
     const pod = `kube-scheduler-${NODE_NAME}`;
     assert.match(r.stdout, new RegExp(`\\[wait\\] container kube-scheduler of ${pod} restarted \\d+ times?; last termination: Error, exit code 3`));
-    assert.match(r.stdout, /\[control-plane-check\] kube-scheduler is not healthy after 3/);
+    assert.match(r.stdout, /\[control-plane-check\] kube-scheduler is not healthy after 8/);
     assert.match(r.stdout, /\[wait\] crictl: container kube-scheduler \([0-9a-f]{13}\) is CONTAINER_(EXITED|RUNNING)/);
     assert.ok(r.stdout.includes('err="unknown flag: --bogus"'), 'the container log lines are shown');
     assert.match(r.stdout, /\[wait\] what to run next:\n\tsystemctl status kubelet\n\tjournalctl -xeu kubelet\n\tcrictl --runtime-endpoint unix:\/\/\/var\/run\/containerd\/containerd\.sock ps -a \| grep kube \| grep -v pause/);
@@ -203,7 +204,8 @@ describe('init against the test double', () => {
   it('never ready: the component answers /livez but its mirror pod never gets Ready: exit 4 naming it', async (t) => {
     const a = await setup(t, { faults: { 'kube-scheduler': { neverReady: true } } });
     if (!a) return;
-    const r = await init(a, '--wait-timeout', '3s');
+    // 8 s: long enough for the healthy etcd (spawned at kubelet-start) to be Ready on a loaded machine
+    const r = await init(a, '--wait-timeout', '8s');
     assert.equal(r.code, 4, show(r));
     const pod = `kube-scheduler-${NODE_NAME}`;
     assert.match(r.stdout, /\[control-plane-check\] kube-scheduler is healthy after /);

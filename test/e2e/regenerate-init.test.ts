@@ -76,9 +76,9 @@ describe('init on a node kubeboot set up', () => {
     const bad = path.join(a.dir, 'bad.yaml');
     writeFileSync(bad, withSchedulerFlag(readFileSync(changed, 'utf8'), 'bogus-flag', '1'));
     const okBytes = manifest(a, 'kube-scheduler');
-    const f = await runCli(['init', '--root', a.root, '--config', bad, '--wait-timeout', '2s'], { env: cleanEnv(a.env), timeoutMs: 120_000 });
+    const f = await runCli(['init', '--root', a.root, '--config', bad, '--wait-timeout', '5s'], { env: cleanEnv(a.env), timeoutMs: 120_000 });
     assert.equal(f.code, 4, show(f));
-    assert.match(f.stderr, /^error: error execution phase control-plane\/scheduler: kube-scheduler did not run a new Ready container with the new manifest within 2s: .*; rolled back to the previous manifest .*, which is Ready again$/m);
+    assert.match(f.stderr, /^error: error execution phase control-plane\/scheduler: kube-scheduler did not run a new Ready container with the new manifest within 5s: .*; rolled back to the previous manifest .*, which is Ready again$/m);
     assert.deepEqual(manifest(a, 'kube-scheduler'), okBytes);
     assert.doesNotMatch(readFileSync(path.join(a.root, 'etc/kubernetes/kubeboot/config.yaml'), 'utf8'), /bogus-flag/, 'a failed init records nothing');
     assertCleanStaticPodPath(a);

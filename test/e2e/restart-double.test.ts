@@ -91,9 +91,10 @@ describe('kubeboot restart against the test double', () => {
       st.after(() => a.double.setFault('kube-controller-manager', undefined));
       const oldBytes = manifest(a, 'kube-controller-manager');
       const before = podState(a, 'kube-controller-manager');
-      const r = await kb(a, 'restart', 'kube-controller-manager', '--wait-timeout', '1s');
+      // the rollback's own wait has the same timeout: 5 s leaves the old pod room to come back on a loaded machine
+      const r = await kb(a, 'restart', 'kube-controller-manager', '--wait-timeout', '5s');
       assert.equal(r.code, 4, show(r));
-      assert.match(r.stderr, /^error: kube-controller-manager did not run a new Ready container with the new manifest within 1s: .*exit code 1.*; rolled back to the previous manifest/m);
+      assert.match(r.stderr, /^error: kube-controller-manager did not run a new Ready container with the new manifest within 5s: .*exit code 1.*; rolled back to the previous manifest/m);
       assert.match(r.stdout, /\[restart\] kube-controller-manager is Ready again with the previous manifest after /);
       assert.deepEqual(manifest(a, 'kube-controller-manager'), oldBytes);
       const after = podState(a, 'kube-controller-manager');

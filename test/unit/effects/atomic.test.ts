@@ -19,7 +19,16 @@ describe('atomic writes', () => {
     let sawB = 0;
     for (let trial = 0; trial < 30; trial++) {
       const child = spawn(process.execPath, [WRITER, root, target], { stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise<void>((res) => child.stdout.once('data', () => res()));
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      await new Promise<void>((res) =>
+        child.stdout.on('data', (d: string) => {
+          out += d;
+          // the first trial kills only after a whole write (so that at least one is seen whatever the disk's speed);
+          // the others at a random point once the writer runs
+          if (out.includes(trial === 0 ? 'wrote\n' : 'ready\n')) res();
+        }),
+      );
       await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 60)));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('close', r));
