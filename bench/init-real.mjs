@@ -85,7 +85,8 @@ const initRun = async (tool) => {
   // (a phase with sub-phases reports its own run and each sub-phase's: all are summed)
   const within = (names, phase) => names.some((n) => phase === n || phase.startsWith(`${n}/`));
   const phaseMs = (names) => events.filter((e) => e.type === 'phase' && e.status === 'finished' && within(names, e.phase)).reduce((a, e) => a + e.durationMs, 0);
-  return { exitMs: r.exitMs, readyMs, startedMs, ownMs, beforeWaitMs: phaseMs(BEFORE_WAIT), afterWaitMs: phaseMs(AFTER_WAIT) };
+  const phases = Object.fromEntries(events.filter((e) => e.type === 'phase' && e.status === 'finished').map((e) => [e.phase, e.durationMs]));
+  return { exitMs: r.exitMs, readyMs, startedMs, ownMs, beforeWaitMs: phaseMs(BEFORE_WAIT), afterWaitMs: phaseMs(AFTER_WAIT), phases };
 };
 try {
   const runsOf = { kubeadm: [], kubeboot: [] };
@@ -109,6 +110,10 @@ try {
   const own = col('kubeboot', 'ownMs');
   console.log(`kubeboot's own time (all but waiting on the node and on key generation): median ${median(own)} ms [${own.join(' ')}] (target ≤ 1000 ms)`);
   console.log(`  phases before the wait (preflight … kubelet-start): median ${median(col('kubeboot', 'beforeWaitMs'))} ms; after it (API objects, kubelet restart, addons): median ${median(col('kubeboot', 'afterWaitMs'))} ms`);
+  // where kubeboot's time goes, phase by phase (medians; sub-phases indented under their phase)
+  const names = Object.keys(runsOf.kubeboot[0]?.phases ?? {});
+  console.log('  kubeboot phase durations (median ms):');
+  for (const n of names) console.log(`    ${'  '.repeat(n.split('/').length - 1)}${n.padEnd(40)} ${String(Math.round(median(runsOf.kubeboot.map((r) => r.phases[n] ?? 0)))).padStart(6)}`);
   console.log(`${runs} runs each, alternating, Kubernetes ${c.version}`);
 } finally {
   await node.stop();
