@@ -85,8 +85,10 @@ const initRun = async (tool) => {
   // (a phase with sub-phases reports its own run and each sub-phase's: all are summed)
   const within = (names, phase) => names.some((n) => phase === n || phase.startsWith(`${n}/`));
   const phaseMs = (names) => events.filter((e) => e.type === 'phase' && e.status === 'finished' && within(names, e.phase)).reduce((a, e) => a + e.durationMs, 0);
+  // restarts kubeboot's wait saw (to explain an outlier)
+  const restarts = events.filter((e) => e.type === 'wait' && e.data?.event === 'container-restarted').map((e) => e.message);
   const phases = Object.fromEntries(events.filter((e) => e.type === 'phase' && e.status === 'finished').map((e) => [e.phase, e.durationMs]));
-  return { exitMs: r.exitMs, readyMs, startedMs, ownMs, beforeWaitMs: phaseMs(BEFORE_WAIT), afterWaitMs: phaseMs(AFTER_WAIT), phases };
+  return { exitMs: r.exitMs, readyMs, startedMs, ownMs, beforeWaitMs: phaseMs(BEFORE_WAIT), afterWaitMs: phaseMs(AFTER_WAIT), phases, restarts };
 };
 try {
   const runsOf = { kubeadm: [], kubeboot: [] };
@@ -96,6 +98,7 @@ try {
       runsOf[tool].push(r);
       const own = r.ownMs !== undefined ? `; own time ${r.ownMs} ms; phases before the wait ${r.beforeWaitMs} ms, after it ${r.afterWaitMs} ms` : '';
       console.log(`run ${i + 1} ${tool}: containers started after ${(r.startedMs / 1000).toFixed(1)} s, mirror pods Ready after ${(r.readyMs / 1000).toFixed(1)} s, exit after ${(r.exitMs / 1000).toFixed(1)} s${own}`);
+      for (const m of r.restarts ?? []) console.log(`  kubeboot's wait saw: ${m}`);
       await timed(`${tool} reset`, tool === 'kubeboot' ? 'kubeboot' : join(c.bin, 'kubeadm'), ['reset', '-f']);
     }
   }
