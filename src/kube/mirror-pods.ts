@@ -87,6 +87,22 @@ export function viewPod(pod: unknown): PodView {
   };
 }
 
+/**
+ * A restart count with no crash behind it. The kubelet numbers a container that has no earlier container in the
+ * runtime from the log files under /var/log/pods/<namespace>_<pod>_<uid>/<container>/ (0.log, 1.log, …), and a static
+ * pod's UID is its manifest's hash: after a reset, an init with the same manifest starts the new container at the old
+ * count, with no last termination to show (until the kubelet's garbage collection removes the old logs).
+ */
+export function carriedRestartCount(c: ContainerView): boolean {
+  return c.restartCount > 0 && c.lastTerminated === undefined && c.state !== 'terminated';
+}
+
+function restartText(c: ContainerView): string {
+  return carriedRestartCount(c)
+    ? `restart count ${c.restartCount} carried over from earlier logs of this pod (no crash)`
+    : `restarted ${c.restartCount} time${c.restartCount === 1 ? '' : 's'}`;
+}
+
 export function isPodDone(v: PodView): boolean {
   return v.found && v.mirror && v.ready;
 }
@@ -106,7 +122,7 @@ export function describePod(v: PodView): string {
   const parts: string[] = [];
   for (const c of v.containers) {
     let t = `container ${c.name} ${stateText(c)}`;
-    if (c.restartCount > 0) t += `, restarted ${c.restartCount} time${c.restartCount === 1 ? '' : 's'}`;
+    if (c.restartCount > 0) t += `, ${restartText(c)}`;
     if (c.lastTerminated) t += `, last termination: ${termText(c.lastTerminated)}`;
     if (c.state === 'running' && !c.ready) t += ', not ready';
     parts.push(t);
@@ -133,7 +149,15 @@ export function podChanges(prev: PodView | undefined, cur: PodView): PodChange[]
   }
   for (const c of cur.containers) {
     const p = prev?.found ? prev.containers.find((x) => x.name === c.name) : undefined;
-    if (c.restartCount > (p?.restartCount ?? 0)) {
+    // first seen in this pod (a replaced pod's containers are new ones)
+    if ((!p || prev?.hash !== cur.hash) && carriedRestartCount(c)) {
+      out.push({
+        target,
+        status: 'progress',
+        message: `container ${c.name} of ${target}: ${restartText(c)}`,
+        data: { event: 'restart-count-carried', container: c.name, restartCount: c.restartCount },
+      });
+    } else if (c.restartCount > (p?.restartCount ?? 0)) {
       const last = c.lastTerminated ? `; last termination: ${termText(c.lastTerminated)}` : '';
       out.push({
         target,
@@ -170,5 +194,5 @@ export function podChanges(prev: PodView | undefined, cur: PodView): PodChange[]
 
 /** A container that has restarted or is waiting after a failure: worth asking the runtime about. */
 export function crashingContainers(v: PodView): ContainerView[] {
-  return v.containers.filter((c) => c.restartCount > 0 || (c.state === 'waiting' && c.reason === 'CrashLoopBackOff') || c.state === 'terminated');
+  return v.containers.filter((c) => (c.restartCount > 0 && !carriedRestartCount(c)) || (c.state === 'waiting' && c.reason === 'CrashLoopBackOff') || c.state === 'terminated');
 }

@@ -29,6 +29,8 @@ interface PodSpec {
   /** crash loop: a restart every `every` ms with this exit code */
   crash?: { every: number; exitCode: number };
   mirror?: boolean;
+  /** the restart count the kubelet carried over from the logs of an earlier pod with this UID (no last termination) */
+  carried?: number;
 }
 
 interface Scenario {
@@ -39,7 +41,7 @@ interface Scenario {
 
 function pod(name: string, s: PodSpec, t: number): Record<string, unknown> {
   const crash = s.crash;
-  const restarts = crash ? Math.floor((t - s.at) / crash.every) : 0;
+  const restarts = (s.carried ?? 0) + (crash ? Math.floor((t - s.at) / crash.every) : 0);
   const ready = s.readyAt !== undefined && t >= s.readyAt && !crash;
   const hash = `hash-${name}`;
   return {
@@ -172,6 +174,20 @@ describe('waitForControlPlane (fake clock)', () => {
     const mp = report.targets.find((t) => t.name === 'mirror-pods');
     assert.ok(mp && mp.elapsedMs >= 700 && mp.elapsedMs <= 760, `mirror pods after ${mp?.elapsedMs}`);
     assert.ok(w.requests.every((r) => r.url.startsWith('http://127.0.0.1') || r.url.startsWith('https://127.0.0.1')));
+  });
+
+  it('a restart count carried over from an earlier pod with the same manifest is said as such: no restart, no crictl', async () => {
+    const fx = new FakeEffects();
+    world(fx, { up: allUp, pods: Object.fromEntries(NAMES.map((n, i) => [n, { at: 400 + i * 10, readyAt: 700, carried: i + 1 }])) });
+    fx.onPath.add('crictl');
+    const s = sink();
+    const report = await waitForControlPlane(fx, plan(fx, 240_000), s.sink);
+    assert.equal(report.ok, true);
+    assert.deepEqual(s.events.filter((e) => e.data?.event === 'container-restarted'), []);
+    const carried = s.events.filter((e) => e.data?.event === 'restart-count-carried');
+    assert.deepEqual(carried.map((e) => [e.target, e.data?.restartCount]), NAMES.map((n, i) => [`${n}-cp1`, i + 1]));
+    assert.equal(carried[1]?.message, 'container kube-apiserver of kube-apiserver-cp1: restart count 2 carried over from earlier logs of this pod (no crash)');
+    assert.equal(fx.execCalls.length, 0, 'crictl is not asked about a container that did not crash');
   });
 
   it('a crash loop: restarts, exit code and reason while waiting; crictl state and logs; exit 4 with the diagnosis', async () => {
