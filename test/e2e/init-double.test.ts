@@ -209,7 +209,7 @@ describe('init against the test double', () => {
     assert.equal(r.code, 4, show(r));
     const pod = `kube-scheduler-${NODE_NAME}`;
     assert.match(r.stdout, /\[control-plane-check\] kube-scheduler is healthy after /);
-    assert.match(r.stdout, /\[mirror-pods\] The mirror pods are not all Ready after 3/);
+    assert.match(r.stdout, /\[mirror-pods\] The mirror pods are not all Ready after 8/);
     assert.match(r.stderr, new RegExp(`${pod}: not Ready \\(phase Running\\); container kube-scheduler running, not ready`));
     assert.doesNotMatch(r.stderr, /kube-scheduler \(https/);
 
